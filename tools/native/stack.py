@@ -1,0 +1,176 @@
+"""The native stack as one object: build it, start it in order, stop it.
+
+Start order follows the data path backwards, so nothing ever sends to a
+process that is not listening yet: trace store, Collector, services, gateway.
+Stop order is the reverse, so spans flushed by a stopping service still reach
+the store.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import build, nginx, settings
+from .process import ManagedProcess, StartupError
+from .settings import BIN, LOGS, LOOPBACK, REPO, Ports
+
+SERVICES = ("service-a", "service-b", "service-c")
+START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
+
+
+class NativeStack:
+    def __init__(self, ports: Ports):
+        self.ports = ports
+        self.processes: dict[str, ManagedProcess] = {}
+
+    @classmethod
+    def from_repo(cls) -> "NativeStack":
+        return cls(Ports.from_dotenv(settings.read_dotenv()))
+
+    # ------------------------------------------------------------ addresses
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.gateway}"
+
+    @property
+    def store_url(self) -> str:
+        """Base URL of the trace store's query API (Jaeger)."""
+        return f"http://{LOOPBACK}:{self.ports.jaeger_query}"
+
+    def service_url(self, name: str) -> str:
+        return settings.service_url(self.ports, name)
+
+    def log_path(self, name: str) -> Path:
+        return LOGS / f"{name}.log"
+
+    # ------------------------------------------------------------ lifecycle
+    def build(self) -> None:
+        build.build_all()
+
+    def start(self, build_first: bool = True) -> None:
+        if build_first:
+            self.build()
+        LOGS.mkdir(parents=True, exist_ok=True)
+        for old in LOGS.glob("*.log"):
+            old.unlink()
+        try:
+            for name in START_ORDER:
+                self.start_component(name)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> dict[str, int | None]:
+        """Stop everything that runs, gateway first; returns exit codes."""
+        codes = {}
+        for name in reversed(START_ORDER):
+            if name in self.processes:
+                codes[name] = self.stop_component(name)
+        return codes
+
+    def start_component(self, name: str) -> None:
+        process = self._describe(name)
+        self.processes[name] = process
+        process.start()
+
+    def stop_component(self, name: str) -> int | None:
+        process = self.processes.get(name)
+        return process.stop() if process else None
+
+    # ------------------------------------------------------------ processes
+    def _describe(self, name: str) -> ManagedProcess:
+        p = self.ports
+        if name == "jaeger":
+            return ManagedProcess(
+                name, [str(BIN / "jaeger"), "--config", str(REPO / "tools/native/jaeger.yaml")],
+                REPO, settings.jaeger_env(p), f"http://{LOOPBACK}:{p.jaeger_health}/status",
+                self.log_path(name), [p.jaeger_otlp_grpc, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
+            )
+        if name == "collector":
+            return ManagedProcess(
+                name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
+                REPO, settings.collector_env(p), f"http://{LOOPBACK}:{p.collector_health}/",
+                self.log_path(name),
+                [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_prometheus],
+            )
+        if name in SERVICES:
+            return ManagedProcess(
+                name, self._service_command(name), REPO / name, self._service_process_env(name),
+                f"{self.service_url(name)}/health", self.log_path(name), [p.services[name]],
+            )
+        if name == "gateway":
+            nginx_binary = build.nginx_binary()
+            if nginx_binary is None:
+                raise StartupError("nginx is not installed; run `make build` first")
+            main = nginx.prepare(p)
+            return ManagedProcess(
+                name, nginx.command(nginx_binary, main), REPO, {"TZ": "UTC"},
+                f"{self.gateway_url}/health",
+                # nginx writes its JSON access log itself; this file gets only
+                # what nginx prints outside of it (normally nothing).
+                LOGS / "gateway-stdout.log", [p.gateway],
+                # SIGQUIT is nginx's graceful shutdown: finish open requests.
+                stop_signal=signal.SIGQUIT,
+            )
+        raise ValueError(f"unknown component {name!r}")
+
+    def _service_command(self, name: str) -> list[str]:
+        if name == "service-a":
+            return [str(BIN / "service-a")]
+        if name == "service-b":
+            node = settings.NODE_HOME / "bin" / "node"
+            return [str(node), "--require", "./src/instrumentation.js", "src/server.js"]
+        return [str(settings.SERVICE_C_VENV / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"]
+
+    def _service_process_env(self, name: str) -> dict[str, str]:
+        env = settings.service_env(self.ports, name)
+        if name == "service-b":
+            env.update(build.node_path_env())
+        return env
+
+
+def describe_endpoints(stack: NativeStack) -> str:
+    p = stack.ports
+    rows = [
+        ("gateway", stack.gateway_url, "try /api/demo/parallel"),
+        *[(name, stack.service_url(name), "direct; POST /test for W3C conformance") for name in SERVICES],
+        ("collector OTLP", f"grpc {LOOPBACK}:{p.collector_otlp_grpc}, http {LOOPBACK}:{p.collector_otlp_http}", ""),
+        ("span metrics", f"http://{LOOPBACK}:{p.collector_prometheus}/metrics", "Prometheus format"),
+        ("Jaeger UI/API", stack.store_url, "trace store (Tempo's stand-in)"),
+        ("logs", str(LOGS), "one file per process"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"  {name:<{width}}  {where}  {note}".rstrip() for name, where, note in rows)
+
+
+def main_up() -> int:
+    """`make up`: build, start, print addresses, run until Ctrl-C or SIGTERM."""
+    stack = NativeStack.from_repo()
+    stop_requested = False
+
+    def request_stop(signum, _frame):
+        nonlocal stop_requested
+        stop_requested = True
+
+    try:
+        stack.start()
+    except StartupError as error:
+        print(f"[native] {error}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("[native] stack is up:\n" + describe_endpoints(stack) + "\n[native] Ctrl-C stops it.", flush=True)
+    while not stop_requested:
+        dead = [n for n, proc in stack.processes.items() if not proc.running]
+        if dead:
+            print(f"[native] stopped unexpectedly: {', '.join(dead)}; see {LOGS}", file=sys.stderr)
+            break
+        time.sleep(0.5)
+    print("[native] stopping ...", flush=True)
+    codes = stack.stop()
+    print("[native] exit codes: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)
+    clean = stop_requested and all(code == 0 for code in codes.values())
+    return 0 if clean else 1
