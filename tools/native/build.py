@@ -37,7 +37,7 @@ def _fingerprint(*parts: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _once(name: str, fingerprint: str, outputs: list[Path], step: Callable[[], None]) -> None:
+def run_once(name: str, fingerprint: str, outputs: list[Path], step: Callable[[], None]) -> None:
     """Run `step` unless it already succeeded for this fingerprint."""
     stamp = STAMPS / name
     if stamp.exists() and stamp.read_text() == fingerprint and all(p.exists() for p in outputs):
@@ -85,7 +85,7 @@ def ensure_nginx() -> None:
 
 def ensure_node() -> None:
     node = settings.NODE_HOME / "bin" / "node"
-    _once(
+    run_once(
         "node",
         settings.NODE_VERSION,
         [node],
@@ -103,7 +103,7 @@ def build_service_a() -> None:
 
 def build_service_b() -> None:
     folder = REPO / "service-b"
-    _once(
+    run_once(
         "service-b-npm",
         _fingerprint(folder / "package-lock.json", settings.NODE_VERSION),
         [folder / "node_modules"],
@@ -122,7 +122,7 @@ def build_service_c() -> None:
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         _run(pip + [arg for r in requirements for arg in ("-r", str(r))])
 
-    _once("service-c-venv", _fingerprint(*requirements), [venv / "bin" / "gunicorn"], install)
+    run_once("service-c-venv", _fingerprint(*requirements), [venv / "bin" / "gunicorn"], install)
 
 
 def build_collector() -> None:
@@ -137,13 +137,13 @@ def build_collector() -> None:
         _run([str(builder), "--config", str(manifest)])
         shutil.copy2(NATIVE / "build" / "otelcol-demo" / "otelcol-demo", output)
 
-    _once("collector", _fingerprint(manifest, settings.COLLECTOR_BUILDER_VERSION), [output], build)
+    run_once("collector", _fingerprint(manifest, settings.COLLECTOR_BUILDER_VERSION), [output], build)
 
 
 def build_jaeger() -> None:
     module = REPO / "tools" / "native" / "jaeger-module"
     output = BIN / "jaeger"
-    _once(
+    run_once(
         "jaeger",
         _fingerprint(module / "go.mod", module / "go.sum"),
         [output],

@@ -1,0 +1,18 @@
+# Entry points. Everything runs natively (no Docker); see README.md.
+# docker compose users need none of this: `docker compose up`.
+
+PYTHON ?= python3
+
+.PHONY: up build test demo
+
+up:     ## build what is missing, start the whole stack, Ctrl-C stops it
+	$(PYTHON) -m tools.native up
+
+build:  ## only install and build the native stack
+	$(PYTHON) -m tools.native build
+
+test:   ## the full test run: unit tests, config checks, e2e on the native stack
+	$(PYTHON) tools/run_tests.py
+
+demo:   ## run every demo scenario against a running stack
+	./test-demo.sh
