@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// harness stands in for the W3C test suite's server: it records the
+// trace-context headers and body of every call it receives.
+type harness struct {
+	*httptest.Server
+	mu    sync.Mutex
+	calls []harnessCall
+}
+
+type harnessCall struct {
+	path        string
+	traceparent []string
+	tracestate  []string
+	body        string
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.calls = append(h.calls, harnessCall{r.URL.Path, r.Header.Values("traceparent"), r.Header.Values("tracestate"), string(body)})
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func TestConformanceEndpoint(t *testing.T) {
+	h := newHarness(t)
+	svc := newTestService(t, testConfig(nil, nil))
+	const incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	body := fmt.Sprintf(`[
+		{"url": "%[1]s/one", "arguments": [{"url": "http://example.invalid/", "arguments": []}]},
+		{"url": "%[1]s/two", "arguments": []},
+		{"url": "%[1]s/three", "arguments": []}
+	]`, h.URL)
+	req := httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(body))
+	req.Header.Set("traceparent", incoming)
+	// Two list-members in two lines with an empty line between them.
+	req.Header["Tracestate"] = []string{"congo=t61rcWkgMzE", "", "rojo=00f067aa0ba902b7"}
+
+	rec := svc.serve(req)
+
+	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != "[]" {
+		t.Fatalf("answer %d %s, want 200 []", rec.Code, rec.Body)
+	}
+	if len(h.calls) != 3 {
+		t.Fatalf("harness got %d calls, want 3", len(h.calls))
+	}
+
+	clients := svc.clientSpans()
+	if len(clients) != 3 {
+		t.Fatalf("%d client spans, want 3", len(clients))
+	}
+	seenParents := map[string]bool{}
+	for i, call := range h.calls {
+		if want := []string{"/one", "/two", "/three"}[i]; call.path != want {
+			t.Errorf("call %d went to %s, want %s (in order)", i, call.path, want)
+		}
+		if len(call.traceparent) != 1 {
+			t.Fatalf("call %d carried %d traceparent headers, want exactly 1", i, len(call.traceparent))
+		}
+		parts := strings.Split(call.traceparent[0], "-")
+		if len(parts) != 4 || parts[1] != "0af7651916cd43dd8448eb211c80319c" {
+			t.Errorf("call %d traceparent %q does not continue the incoming trace", i, call.traceparent[0])
+			continue
+		}
+		if parts[2] != clients[i].SpanContext().SpanID().String() {
+			t.Errorf("call %d parent %s is not its own client span %s", i, parts[2], clients[i].SpanContext().SpanID())
+		}
+		seenParents[parts[2]] = true
+		if want := "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"; len(call.tracestate) != 1 || call.tracestate[0] != want {
+			t.Errorf("call %d tracestate %q, want [%q]", i, call.tracestate, want)
+		}
+	}
+	if len(seenParents) != 3 {
+		t.Errorf("parent ids %v, want 3 distinct", seenParents)
+	}
+
+	var args any
+	if err := json.Unmarshal([]byte(h.calls[0].body), &args); err != nil || mustJSON(args) != `[{"arguments":[],"url":"http://example.invalid/"}]` {
+		t.Errorf("first call body %q, want the entry's arguments", h.calls[0].body)
+	}
+}
+
+func TestConformanceEndpointRejectsMalformedBodies(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"empty", ""},
+		{"not JSON", "{{"},
+		{"an object", `{"url": "http://127.0.0.1:1/"}`},
+		{"null", "null"},
+		{"a string entry", `["http://127.0.0.1:1/"]`},
+		{"missing url", `[{"arguments": []}]`},
+		{"non-http url", `[{"url": "file:///etc/passwd", "arguments": []}]`},
+		{"trailing data", `[] []`},
+		{"too large", `[{"url": "http://127.0.0.1:1/", "arguments": ["` + strings.Repeat("a", maxConformanceBody) + `"]}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t, testConfig(nil, nil))
+			rec := svc.serve(httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(tt.body)))
+			if rec.Code != 400 {
+				t.Fatalf("status %d, want 400", rec.Code)
+			}
+			if body := decodeBody(t, rec); body["error"] != "invalid_body" {
+				t.Errorf("error %v, want invalid_body", body["error"])
+			}
+			if n := len(svc.clientSpans()); n != 0 {
+				t.Errorf("%d calls made for a malformed body", n)
+			}
+		})
+	}
+}
+
+// A call that fails (nothing listens) is logged; the endpoint still answers.
+func TestConformanceEndpointSurvivesFailedCalls(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+
+	svc := newTestService(t, testConfig(nil, nil))
+	rec := svc.serve(httptest.NewRequest(http.MethodPost, "/test",
+		strings.NewReader(`[{"url": "`+deadURL+`/", "arguments": []}]`)))
+
+	if rec.Code != 200 {
+		t.Fatalf("status %d, want 200", rec.Code)
+	}
+	if n := len(svc.linesWithMessage(t, "conformance call failed")); n != 1 {
+		t.Errorf("%d failure log lines, want 1", n)
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// maxResponseBytes bounds what is read from a downstream answer: a broken or
+// hostile peer must not make this service buffer without limit.
+const maxResponseBytes = 1 << 20
+
+// downstreamClient makes every outbound call of service-a. otelhttp's
+// Transport gives each call its CLIENT span and injects traceparent and
+// tracestate; this code never touches those headers.
+type downstreamClient struct {
+	http    *http.Client
+	timeout time.Duration
+	logger  *slog.Logger
+}
+
+func newDownstreamClient(timeout time.Duration, logger *slog.Logger, tp trace.TracerProvider, propagator propagation.TextMapPropagator) *downstreamClient {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	// The default of 2 idle connections per host would reopen connections
+	// under the demo's fan-out load.
+	base.MaxIdleConnsPerHost = 16
+	return &downstreamClient{
+		http: &http.Client{Transport: otelhttp.NewTransport(
+			exceptionRecorder{next: base},
+			otelhttp.WithTracerProvider(tp),
+			otelhttp.WithPropagators(propagator),
+		)},
+		timeout: timeout,
+		logger:  logger,
+	}
+}
+
+// callResult is the outcome of one downstream call.
+type callResult struct {
+	status int             // HTTP status, 0 when no response arrived
+	body   json.RawMessage // the downstream's JSON body, on success
+	code   string          // "" on success, else why the call failed
+	err    error           // the underlying error, for the log
+}
+
+func (r callResult) ok() bool { return r.code == "" }
+
+// MarshalJSON writes the result the way the contract shows it in `results`:
+// the downstream body on success, {"error": ..., "status": <int or null>}
+// on failure.
+func (r callResult) MarshalJSON() ([]byte, error) {
+	if r.ok() {
+		return r.body, nil
+	}
+	var status *int
+	if r.status != 0 {
+		status = &r.status
+	}
+	return json.Marshal(struct {
+		Error  string `json:"error"`
+		Status *int   `json:"status"`
+	}{r.code, status})
+}
+
+// getJSON GETs url and decodes its JSON body, within DOWNSTREAM_TIMEOUT_MS.
+func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+
+	resp, err := d.send(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return d.failed(ctx, url, callResult{code: transportFailure(ctx, "unreachable"), err: err})
+	}
+	defer resp.Body.Close()
+
+	var body json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&body); err != nil {
+		return d.failed(ctx, url, callResult{
+			status: resp.StatusCode, code: transportFailure(ctx, "invalid_response"), err: err,
+		})
+	}
+	if resp.StatusCode >= http.StatusBadRequest {
+		return d.failed(ctx, url, callResult{
+			status: resp.StatusCode, code: downstreamErrorCode(body),
+			err: fmt.Errorf("answered %d", resp.StatusCode),
+		})
+	}
+	return callResult{status: resp.StatusCode, body: body}
+}
+
+// postJSON POSTs payload to url within DOWNSTREAM_TIMEOUT_MS; the answer's
+// body is read and dropped.
+func (d *downstreamClient) postJSON(ctx context.Context, url string, payload []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+
+	resp, err := d.send(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	// Reading to the end lets the connection be reused.
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes)); err != nil {
+		return err
+	}
+	if resp.StatusCode >= http.StatusBadRequest {
+		return fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// send sets the business headers every outbound call carries: the request's
+// X-Trace-ID and X-Hop-Count + 1. Trace context is otelhttp's job.
+func (d *downstreamClient) send(ctx context.Context, method, url string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if id := xTraceIDFrom(ctx); id != "" {
+		req.Header.Set(xTraceIDHeader, id)
+	}
+	req.Header.Set(hopCountHeader, strconv.Itoa(hopCountFrom(ctx)+1))
+	return d.http.Do(req)
+}
+
+func (d *downstreamClient) failed(ctx context.Context, url string, result callResult) callResult {
+	d.logger.WarnContext(ctx, "downstream call failed",
+		"url", url, "response_status", result.status, "reason", result.code, "error", result.err)
+	return result
+}
+
+// transportFailure names a failure that is not an HTTP status: the per-call
+// deadline passing is "timeout" wherever it struck (connect, headers, body).
+func transportFailure(ctx context.Context, otherwise string) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "canceled"
+	default:
+		return otherwise
+	}
+}
+
+// downstreamErrorCode reuses the failing service's own error code (all
+// services answer errors with the same JSON shape), so `results` says why.
+func downstreamErrorCode(body json.RawMessage) string {
+	var answer struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &answer) == nil && answer.Error != "" {
+		return answer.Error
+	}
+	return "bad_status"
+}
+
+// exceptionRecorder sits under otelhttp, where the CLIENT span is current.
+// otelhttp marks a failed call ERROR with error.type; this adds the exception
+// event the contract asks every failed span to carry.
+type exceptionRecorder struct {
+	next http.RoundTripper
+}
+
+func (t exceptionRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		trace.SpanFromContext(req.Context()).RecordError(err)
+	}
+	return resp, err
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/go-logr/logr"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+)
+
+// telemetryFlushTimeout bounds the final flush at shutdown: with the
+// Collector gone, exporting would otherwise retry for a long time while the
+// process is expected to exit.
+const telemetryFlushTimeout = 4 * time.Second
+
+// setupTelemetry installs the global tracer provider and propagator.
+//
+// Everything about the exporter comes from the standard environment
+// (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*, OTEL_TRACES_SAMPLER, ...), read by
+// the SDK itself. Export is asynchronous (batch span processor): an
+// unreachable Collector costs log lines, never a failed request.
+func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger) (*sdktrace.TracerProvider, error) {
+	// The SDK reports export failures through these two hooks; route both to
+	// the JSON log so nothing else ever reaches stdout/stderr.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Error("opentelemetry error", "error", err)
+	}))
+	otel.SetLogger(logr.FromSlogHandler(logger.Handler()))
+
+	if protocol := os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"); protocol != "" && protocol != "http/protobuf" {
+		logger.Warn("only http/protobuf is supported, ignoring OTEL_EXPORTER_OTLP_PROTOCOL", "value", protocol)
+	}
+
+	res, err := newResource(ctx, serviceName)
+	switch {
+	case errors.Is(err, resource.ErrPartialResource):
+		// Say, one malformed OTEL_RESOURCE_ATTRIBUTES entry: the resource
+		// still names the service, and fewer attributes beat no traces.
+		logger.Warn("resource detection incomplete", "error", err)
+	case err != nil:
+		return nil, fmt.Errorf("resource: %w", err)
+	}
+	exporter, err := otlptracehttp.New(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("OTLP exporter: %w", err)
+	}
+
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exporter),
+		sdktrace.WithResource(res),
+	)
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(newPropagator())
+	return tp, nil
+}
+
+// newResource describes this process. WithFromEnv comes last so that
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the values set here.
+func newResource(ctx context.Context, serviceName string) (*resource.Resource, error) {
+	return resource.New(ctx,
+		resource.WithSchemaURL(semconv.SchemaURL),
+		resource.WithAttributes(semconv.ServiceName(serviceName)),
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+		resource.WithFromEnv(),
+	)
+}
+
+// flushTelemetry exports the spans still queued and stops the provider.
+// Failures are logged, not returned: a missing Collector must not turn a
+// clean shutdown into a failed one.
+func flushTelemetry(tp *sdktrace.TracerProvider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), telemetryFlushTimeout)
+	defer cancel()
+	if err := tp.ForceFlush(ctx); err != nil {
+		logger.Warn("flushing spans failed", "error", err)
+	}
+	if err := tp.Shutdown(ctx); err != nil {
+		logger.Warn("shutting down the tracer provider failed", "error", err)
+	}
+}
