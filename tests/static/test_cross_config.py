@@ -1,0 +1,186 @@
+"""The compose-mode configs agree with each other, with .env, with the log
+schema and with the contract: a port, label or name changed in one place but
+not in the other fails here instead of silently breaking a link in Grafana."""
+
+from __future__ import annotations
+
+import pytest
+
+from .query_names import logql_filter_labels, logql_stream_labels
+from .repo_files import (
+    COMPOSE,
+    DATASOURCES_FILE,
+    DOTENV,
+    LOG_SCHEMA_FILE,
+    LOKI_FILE,
+    PROMETHEUS_FILE,
+    PROMTAIL_FILE,
+    REPO,
+    TEMPO_FILE,
+    dashboard_files,
+    load,
+    relative,
+)
+
+SERVICES = COMPOSE["services"]
+TEMPO = load(TEMPO_FILE)
+LOKI = load(LOKI_FILE)
+PROMTAIL_JOB = load(PROMTAIL_FILE)["scrape_configs"][0]
+DATASOURCES = {source["uid"]: source for source in load(DATASOURCES_FILE)["datasources"]}
+LOG_SCHEMA = load(LOG_SCHEMA_FILE)
+
+
+def _stage(name):
+    return next(stage[name] for stage in PROMTAIL_JOB["pipeline_stages"] if name in stage)
+
+
+RELABELLED = {rule["target_label"] for rule in PROMTAIL_JOB["relabel_configs"] if "target_label" in rule}
+PROMTAIL_LABELS = set(_stage("labels")) | RELABELLED
+STRUCTURED_METADATA = set(_stage("structured_metadata"))
+
+
+def _port(endpoint: str) -> int:
+    return int(endpoint.rpartition(":")[2])
+
+
+@pytest.mark.parametrize(
+    ("job", "env_port"),
+    [
+        ("otel-collector-spanmetrics", "COLLECTOR_PROMETHEUS_PORT"),
+        ("otel-collector-self", "COLLECTOR_TELEMETRY_PORT"),
+    ],
+)
+def test_prometheus_scrapes_the_collector_ports_from_env(job, env_port):
+    jobs = {entry["job_name"]: entry for entry in load(PROMETHEUS_FILE)["scrape_configs"]}
+    targets = jobs[job]["static_configs"][0]["targets"]
+    assert targets == [f"otel-collector:{DOTENV[env_port]}"]
+
+
+def test_collector_sends_traces_to_tempos_otlp_grpc_receiver():
+    endpoint = SERVICES["otel-collector"]["environment"]["TRACE_STORE_OTLP_ENDPOINT"]
+    receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
+    assert endpoint == f"tempo:{_port(receiver)}"
+
+
+@pytest.mark.parametrize(
+    ("uid", "service", "listen_port"),
+    [
+        ("tempo", "tempo", TEMPO["server"]["http_listen_port"]),
+        ("loki", "loki", LOKI["server"]["http_listen_port"]),
+    ],
+)
+def test_grafana_reaches_each_store_on_its_listen_port(uid, service, listen_port):
+    assert DATASOURCES[uid]["url"] == f"http://{service}:{listen_port}"
+    assert SERVICES[service]["ports"][0].endswith(f":{listen_port}")
+
+
+def test_promtail_pushes_to_lokis_listen_port():
+    url = load(PROMTAIL_FILE)["clients"][0]["url"]
+    assert url == f"http://loki:{LOKI['server']['http_listen_port']}/loki/api/v1/push"
+
+
+def test_promtail_selects_this_compose_project():
+    filters = PROMTAIL_JOB["docker_sd_configs"][0]["filters"]
+    assert {"name": "label", "values": [f"com.docker.compose.project={COMPOSE['name']}"]} in filters
+
+
+@pytest.mark.parametrize("service", ["gateway", "service-a", "service-b", "service-c"])
+def test_json_logging_process_opts_in_to_promtail(service):
+    labels = SERVICES[service]["labels"]
+    assert labels.get("tracing-demo.log-schema") == relative(LOG_SCHEMA_FILE)
+    keep = PROMTAIL_JOB["relabel_configs"][0]
+    assert keep["action"] == "keep"
+    assert keep["source_labels"] == ["__meta_docker_container_label_tracing_demo_log_schema"]
+
+
+def test_promtail_indexes_only_low_cardinality_labels():
+    assert set(_stage("labels")) == {"level", "service"}
+
+
+@pytest.mark.parametrize("field", ["trace_id", "span_id", "x_trace_id"])
+def test_request_ids_are_structured_metadata_from_the_log_schema(field):
+    assert field in STRUCTURED_METADATA
+    assert field not in PROMTAIL_LABELS
+    assert field in LOG_SCHEMA["required"]
+    assert _stage("json")["expressions"][field] == field
+
+
+def test_promtail_reads_the_log_lines_own_timestamp():
+    timestamp = _stage("timestamp")
+    assert timestamp["source"] == "timestamp" and "timestamp" in LOG_SCHEMA["required"]
+
+
+def _logql_expressions():
+    exprs = [(relative(DATASOURCES_FILE), DATASOURCES["tempo"]["jsonData"]["tracesToLogsV2"]["query"])]
+    for path in dashboard_files():
+        for panel in load(path)["panels"]:
+            for target in panel["targets"]:
+                if target["datasource"]["type"] == "loki":
+                    exprs.append((relative(path), target["expr"]))
+    return exprs
+
+
+@pytest.mark.parametrize(("where", "expr"), _logql_expressions())
+def test_logql_selects_streams_by_labels_promtail_sets(where, expr):
+    assert logql_stream_labels(expr) <= PROMTAIL_LABELS, f"{where}: {expr}"
+
+
+@pytest.mark.parametrize(("where", "expr"), _logql_expressions())
+def test_logql_filters_on_fields_promtail_keeps(where, expr):
+    assert logql_filter_labels(expr) <= STRUCTURED_METADATA | PROMTAIL_LABELS, f"{where}: {expr}"
+
+
+@pytest.mark.parametrize("field", [f["matcherRegex"] for f in DATASOURCES["loki"]["jsonData"]["derivedFields"]])
+def test_log_to_trace_links_read_structured_metadata(field):
+    assert field in STRUCTURED_METADATA
+
+
+def test_x_trace_id_search_uses_the_span_attribute_the_contract_promises():
+    contract = (REPO / "docs" / "contract.md").read_text()
+    fields = {f["name"]: f for f in DATASOURCES["loki"]["jsonData"]["derivedFields"]}
+    assert "span.app.x_trace_id" in fields["x_trace_id"]["url"]
+    assert "`app.x_trace_id`" in contract
+
+
+def test_tempo_service_names_map_to_the_loki_service_label():
+    """OTEL_SERVICE_NAME is the compose service name, which Promtail puts in `service`."""
+    tags = DATASOURCES["tempo"]["jsonData"]["tracesToLogsV2"]["tags"]
+    assert {"key": "service.name", "value": "service"} in tags
+    assert "service" in PROMTAIL_LABELS
+
+
+def test_exemplars_link_on_the_label_tempo_writes():
+    destinations = DATASOURCES["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert [d["name"] for d in destinations] == ["traceID"]
+    assert TEMPO["metrics_generator"]["storage"]["remote_write"][0]["send_exemplars"] is True
+
+
+def test_prometheus_accepts_what_tempo_remote_writes():
+    command = SERVICES["prometheus"]["command"]
+    assert "--web.enable-remote-write-receiver" in command
+    assert "--enable-feature=exemplar-storage" in command
+    url = TEMPO["metrics_generator"]["storage"]["remote_write"][0]["url"]
+    assert url == "http://prometheus:9090/api/v1/write"
+
+
+@pytest.mark.parametrize(
+    ("service", "volume_target", "config_paths"),
+    [
+        (
+            "tempo",
+            "/var/tempo",
+            [
+                TEMPO["storage"]["trace"]["wal"]["path"],
+                TEMPO["storage"]["trace"]["local"]["path"],
+                TEMPO["metrics_generator"]["storage"]["path"],
+            ],
+        ),
+        ("loki", "/loki", [LOKI["common"]["path_prefix"], LOKI["compactor"]["working_directory"]]),
+        ("promtail", "/promtail", [load(PROMTAIL_FILE)["positions"]["filename"]]),
+    ],
+)
+def test_state_is_written_to_the_named_volume(service, volume_target, config_paths):
+    named = [volume for volume in SERVICES[service]["volumes"] if not volume.startswith(("./", "/"))]
+    targets = [volume.split(":")[1] for volume in named]
+    assert volume_target in targets
+    assert all(path.startswith(volume_target + "/") or path == volume_target for path in config_paths)
