@@ -1,0 +1,90 @@
+"""Outbound HTTP calls: other services, the external dependency, POST /test targets.
+
+Trace context is NOT added here: the requests instrumentation opens a CLIENT
+span around each call and writes `traceparent`/`tracestate` into it. This
+client only adds the business headers (X-Trace-ID, X-Hop-Count) and the
+per-call timeout, and turns every outcome into a CallResult instead of an
+exception, so callers decide what a failure means for their own answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import Flask, current_app
+
+_EXTENSION_KEY = "service_c.downstream"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """What an outbound call carries over from the incoming request."""
+
+    x_trace_id: str
+    incoming_hop_count: int
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Trace-ID": self.x_trace_id, "X-Hop-Count": str(self.incoming_hop_count + 1)}
+
+
+@dataclass(frozen=True)
+class CallResult:
+    status: int | None  # None: no response (timeout, refused connection)
+    body: Any  # the JSON body, or None when there was none
+    error: str | None = None  # None on success, else "timeout", "http.500", ...
+    exception: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_result_entry(self) -> Any:
+        """The value a fan-out endpoint puts under `results` for this call."""
+        return self.body if self.ok else {"error": self.error, "status": self.status}
+
+
+class DownstreamClient:
+    def __init__(self, timeout_ms: int) -> None:
+        seconds = timeout_ms / 1000
+        # (connect, read): neither establishing the connection nor waiting for
+        # the answer may take longer than DOWNSTREAM_TIMEOUT_MS.
+        self._timeout = (seconds, seconds)
+        # One pooled session per worker process; its connection pool is
+        # thread-safe and the services it talks to set no cookies.
+        self._session = requests.Session()
+
+    def install(self, app: Flask) -> None:
+        app.extensions[_EXTENSION_KEY] = self
+
+    def get(self, url: str, hop: Hop) -> CallResult:
+        return self._call("GET", url, hop)
+
+    def post_json(self, url: str, payload: Any, hop: Hop) -> CallResult:
+        return self._call("POST", url, hop, json=payload)
+
+    def _call(self, method: str, url: str, hop: Hop, **kwargs: Any) -> CallResult:
+        try:
+            response = self._session.request(method, url, headers=hop.headers(), timeout=self._timeout, **kwargs)
+        except requests.Timeout as error:
+            return CallResult(status=None, body=None, error="timeout", exception=error)
+        except requests.ConnectionError as error:
+            return CallResult(status=None, body=None, error="connection_failed", exception=error)
+        except requests.RequestException as error:
+            return CallResult(status=None, body=None, error=type(error).__name__, exception=error)
+        body = _json_or_none(response)
+        if response.status_code >= 400:
+            return CallResult(status=response.status_code, body=body, error=f"http.{response.status_code}")
+        return CallResult(status=response.status_code, body=body)
+
+
+def current_downstream() -> DownstreamClient:
+    return current_app.extensions[_EXTENSION_KEY]
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,85 @@
+"""Failures a handler raises; app/error_handlers.py turns each into a JSON response.
+
+Each class fixes the HTTP status and the machine code of the contract's error
+body. `error_type` is what ends up as the span's `error.type` for 5xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None, **body: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+        self.body = body  # extra fields of the JSON error body, e.g. `results`
+
+    @property
+    def error_type(self) -> str:
+        return type(self).__name__
+
+
+class InvalidParameter(ApiError):
+    status = 400
+    code = "invalid_parameter"
+
+
+class InvalidHopCount(ApiError):
+    status = 400
+    code = "invalid_hop_count"
+
+
+class InvalidBody(ApiError):
+    status = 400
+    code = "invalid_body"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class RateLimited(ApiError):
+    status = 429
+    code = "rate_limited"
+    retry_after_seconds = 30
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+class SimulatedFailure(ApiError):
+    status = 500
+    code = "simulated_failure"
+
+
+class DownstreamFailure(ApiError):
+    """A call to another service failed; `reason` is "timeout", "http.500", ..."""
+
+    status = 502
+    code = "downstream_error"
+
+    def __init__(self, message: str, *, reason: str, **body: Any) -> None:
+        super().__init__(message, **body)
+        self.reason = reason
+
+    @property
+    def error_type(self) -> str:
+        return self.reason
+
+
+class DependencyUnavailable(DownstreamFailure):
+    code = "dependency_unavailable"
+
+
+class LoopDetected(ApiError):
+    status = 508
+    code = "loop_detected"

@@ -1,0 +1,65 @@
+"""gunicorn settings for service-c (`gunicorn -c gunicorn.conf.py`, cwd service-c/).
+
+OpenTelemetry starts in each worker after the fork (post_fork) and is
+flushed when the worker exits (worker_exit). Never before the fork: the
+batch processor's export thread would not survive it. So no preload_app.
+"""
+
+import os
+import sys
+
+import logging_config
+import telemetry
+from app.config import ConfigError, Settings
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8083')}"
+wsgi_app = "wsgi:app"
+preload_app = False
+
+# Threads let one worker wait on a slow downstream call and keep serving.
+worker_class = "gthread"
+workers = 2
+threads = 4
+
+# SIGTERM: stop accepting, give in-flight requests up to 10 s, then exit.
+graceful_timeout = 10
+# Longest legitimate request: delay_ms up to 10 s plus a downstream timeout.
+timeout = 30
+
+# Header limits. A single header line may be up to 16 KiB (like Node's total
+# default), so a 10 KB hostile value reaches the app and gets the app's JSON
+# answer; anything larger gets gunicorn's own 4xx, never a crash.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16384
+
+# No runtime control socket: nothing here uses gunicornc, and two instances
+# (tests, a running stack) would fight over the same default path.
+control_socket_disable = True
+
+# All output is JSON lines on stdout (logging_config.py); the app writes its
+# own request line, so gunicorn's access log stays off.
+_log_level = logging_config.log_level_from_env()
+loglevel = _log_level.lower()
+accesslog = None
+logconfig_dict = logging_config.dict_config(_log_level)
+logging_config.route_stray_output_to_logging()
+
+
+def on_starting(server):
+    # Check the environment once, in the master: a bad value stops the start
+    # with one JSON line, instead of every worker failing to boot (and gunicorn
+    # printing each failure raw to stderr).
+    try:
+        Settings.from_env()
+    except ConfigError as error:
+        server.log.error("invalid configuration: %s", error)
+        sys.exit(1)
+
+
+def post_fork(server, worker):
+    telemetry.start()
+
+
+def worker_exit(server, worker):
+    telemetry.stop()

@@ -1,0 +1,110 @@
+"""The only place where service-c sets up OpenTelemetry.
+
+Everything is configured by the standard OTEL_* environment variables:
+OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (resource), OTEL_EXPORTER_OTLP_*
+(endpoint, headers, timeout), OTEL_BSP_* (batching), OTEL_TRACES_SAMPLER*.
+
+Under gunicorn, `start()` runs in each worker after the fork (gunicorn.conf.py
+post_fork) and `stop()` when the worker exits: the batch processor's export
+thread and the HTTP connection pool must belong to the process that uses them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from flask import Flask
+from opentelemetry import trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
+from opentelemetry.instrumentation.propagators import TraceResponsePropagator, set_global_response_propagator
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from opentelemetry.propagate import set_global_textmap
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from strict_propagation import StrictTraceContextPropagator
+
+# How long a stopping worker waits for its last spans to be exported. With the
+# Collector down the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT
+# (10 s), which would outlast gunicorn's graceful_timeout and get the worker
+# SIGKILLed; a bounded wait keeps the exit clean and says what was lost.
+FLUSH_BUDGET_SECONDS = 5.0
+
+_log = logging.getLogger(__name__)
+_provider: TracerProvider | None = None
+
+
+def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
+    """Install the tracer provider, propagators and client/logging instrumentation.
+
+    `span_processor` replaces the OTLP batch export (tests pass an in-memory one).
+    """
+    global _provider
+    if _provider is not None:
+        return _provider
+
+    # Emit the stable HTTP semantic conventions (http.response.status_code,
+    # http.route, error.type) instead of the legacy names this contrib
+    # release still defaults to. An explicit value in the environment wins.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+
+    # No atexit shutdown: stop() owns it, with a time limit. An unbounded
+    # atexit shutdown would wait out the exporter's retries all the same.
+    provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
+    provider.add_span_processor(span_processor or BatchSpanProcessor(_otlp_exporter()))
+    trace.set_tracer_provider(provider)
+
+    set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
+    # `traceresponse` (W3C Trace Context Level 2) on every response, written by
+    # the Flask instrumentation from the server span.
+    set_global_response_propagator(TraceResponsePropagator())
+
+    RequestsInstrumentor().instrument(tracer_provider=provider)
+    # Only stamp trace ids on log records: no format change (logging_config.py
+    # owns the format) and no OpenTelemetry log handler on the root logger,
+    # which would export every line a second time as an OTLP log.
+    LoggingInstrumentor().instrument(
+        tracer_provider=provider,
+        inject_trace_context=True,
+        set_logging_format=False,
+        enable_log_auto_instrumentation=False,
+    )
+    _provider = provider
+    return provider
+
+
+def instrument_app(app: Flask) -> None:
+    """Server spans for `app`. Called by create_app before the app adds its own hooks."""
+    FlaskInstrumentor.instrument_app(app)
+
+
+def stop() -> None:
+    """Force-flush and shut down the tracer provider, waiting at most FLUSH_BUDGET_SECONDS."""
+    global _provider
+    provider, _provider = _provider, None
+    if provider is None:
+        return
+
+    def flush_and_shutdown() -> None:
+        provider.force_flush()
+        provider.shutdown()
+
+    worker = threading.Thread(target=flush_and_shutdown, name="otel-shutdown", daemon=True)
+    worker.start()
+    worker.join(FLUSH_BUDGET_SECONDS)
+    if worker.is_alive():
+        _log.warning("span export did not finish within %.0fs; unsent spans are dropped", FLUSH_BUDGET_SECONDS)
+
+
+def _otlp_exporter() -> OTLPSpanExporter:
+    protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    if protocol and protocol != "http/protobuf":
+        _log.warning("OTLP protocol %r is not supported here; exporting with http/protobuf", protocol)
+    return OTLPSpanExporter()

@@ -1,0 +1,144 @@
+"""Shared fixtures: one in-memory tracer provider per test session, an app per test,
+captured JSON log lines, and a local HTTP server that records what it receives."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jsonschema
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import logging_config
+import telemetry
+from app import create_app
+from app.config import Settings
+
+LOG_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "observability" / "log-schema.json"
+
+
+@pytest.fixture(scope="session")
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """The production telemetry setup, with spans kept in memory instead of exported."""
+    os.environ.setdefault("OTEL_SERVICE_NAME", "service-c")
+    exporter = InMemorySpanExporter()
+    telemetry.start(SimpleSpanProcessor(exporter))
+    yield exporter
+    telemetry.stop()
+
+
+@pytest.fixture
+def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    span_exporter.clear()
+    return span_exporter
+
+
+@pytest.fixture
+def make_client(spans) -> Callable[..., object]:
+    def make(**overrides):
+        app = create_app(Settings(**{"downstream_timeout_ms": 500, **overrides}), instrument=telemetry.instrument_app)
+        return app.test_client()
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def log_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(LOG_SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture
+def log_lines(log_validator) -> Iterator[Callable[[], list[dict]]]:
+    """Everything logged during the test, formatted as in production, each line schema-checked."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging_config.JsonLineFormatter(service="service-c"))
+    handler.addFilter(logging_config.RequestContextFilter())
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+    def lines() -> list[dict]:
+        parsed = []
+        for raw in stream.getvalue().splitlines():
+            record = json.loads(raw)
+            log_validator.validate(record)
+            parsed.append(record)
+        return parsed
+
+    yield lines
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    header_lines: list[tuple[str, str]]
+    body: bytes
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.header_lines if key.lower() == name.lower()]
+
+
+@dataclass
+class RecordingServer:
+    """A local HTTP server that answers every request with `status`/`body` after `delay` seconds."""
+
+    url: str
+    requests: list[RecordedRequest] = field(default_factory=list)
+    status: int = 200
+    body: bytes = b'{"service": "service-a", "status": "ok"}'
+    delay: float = 0.0
+    released: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def recording_server() -> Iterator[RecordingServer]:
+    state: RecordingServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            state.requests.append(RecordedRequest(
+                self.command, self.path, list(self.headers.raw_items()), self.rfile.read(length)))
+            if state.delay:
+                state.released.wait(state.delay)
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(state.body)))
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args) -> None:  # keep test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state = RecordingServer(url=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    state.released.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -1,0 +1,114 @@
+"""Every endpoint: status, body and the server span it leaves behind."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from opentelemetry.trace import StatusCode
+
+from tests.span_queries import exception_events, only_server_span, span_hex, trace_hex
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    status: int
+    error: str | None = None  # machine code of an error body
+    headers: dict[str, str] = field(default_factory=dict)  # response headers that must be present
+    span_error: bool = False  # server span status ERROR with exception event and error.type
+    route: str | None = None  # http.route on the server span (None: unmatched)
+    allow: frozenset[str] = frozenset()  # methods a 405 must list in `Allow`
+
+
+CASES = [
+    Case("GET", "/health", 200, route="/health"),
+    Case("GET", "/api/process", 200, route="/api/process"),
+    Case("GET", "/api/process?fail=false&delay_ms=5", 200, route="/api/process"),
+    Case("GET", "/api/process?fail=true", 500, "simulated_failure", span_error=True, route="/api/process"),
+    Case("GET", "/api/process?delay_ms=abc", 400, "invalid_parameter", route="/api/process"),
+    Case("GET", "/api/process?fail=maybe", 400, "invalid_parameter", route="/api/process"),
+    Case("GET", "/api/error?fail=true", 500, "simulated_failure", span_error=True, route="/api/error"),
+    Case("GET", "/api/error?fail=false", 200, route="/api/error"),
+    Case("GET", "/api/auth-error", 401, "unauthorized", {"WWW-Authenticate": "Bearer"}, route="/api/auth-error"),
+    Case("GET", "/api/auth-error?fail=false", 200, route="/api/auth-error"),
+    Case("GET", "/api/rate-limit-error", 429, "rate_limited", {"Retry-After": "30"}, route="/api/rate-limit-error"),
+    Case("GET", "/api/rate-limit-error?fail=false", 200, route="/api/rate-limit-error"),
+    Case("GET", "/api/dependency-error", 502, "dependency_unavailable", span_error=True,
+         route="/api/dependency-error"),
+    Case("GET", "/api/demo/circular?fail=true", 500, "simulated_failure", span_error=True,
+         route="/api/demo/circular"),
+    Case("GET", "/no/such/route", 404, "not_found"),
+    # A wrong method fails in routing, so no route template is matched.
+    Case("POST", "/health", 405, "method_not_allowed", allow=frozenset({"GET", "HEAD", "OPTIONS"})),
+    Case("GET", "/test", 405, "method_not_allowed", allow=frozenset({"POST", "OPTIONS"})),
+    Case("POST", "/test", 400, "invalid_body", route="/test"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_endpoint(client, spans, case):
+    response = client.open(case.path, method=case.method)
+    body = response.get_json()
+
+    assert response.status_code == case.status
+    assert body["service"] == "service-c"
+    assert body["trace_id"] == response.headers["X-Trace-ID"]
+    for name, value in case.headers.items():
+        assert response.headers[name] == value
+    if case.allow:
+        assert set(response.headers["Allow"].split(", ")) == case.allow
+    if case.error:
+        assert body["error"] == case.error
+        assert body["message"]
+    else:
+        assert "error" not in body
+
+    server = only_server_span(spans)
+    assert body["otel_trace_id"] == trace_hex(server)
+    assert server.attributes["app.x_trace_id"] == body["trace_id"]
+    assert server.attributes["http.response.status_code"] == case.status
+    assert server.attributes.get("http.route") == case.route
+    if case.span_error:
+        assert server.status.status_code is StatusCode.ERROR
+        assert server.attributes["error.type"]
+        assert len(exception_events(server)) == 1
+    else:
+        assert server.status.status_code is StatusCode.UNSET
+        assert not exception_events(server)
+
+
+@pytest.mark.parametrize("traceparent", [None, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+def test_traceresponse_names_the_server_span(client, spans, traceparent):
+    response = client.get("/health", headers={"traceparent": traceparent} if traceparent else {})
+    server = only_server_span(spans)
+    flags = f"{server.context.trace_flags:02x}"
+    assert response.headers["traceresponse"] == f"00-{trace_hex(server)}-{span_hex(server)}-{flags}"
+    if traceparent:
+        assert trace_hex(server) == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_traceresponse_of_an_unsampled_request(client, spans):
+    """The parent said "not sampled": nothing is recorded, but the caller still learns the ids."""
+    response = client.get("/health", headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"})
+    assert re.fullmatch(r"00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00", response.headers["traceresponse"])
+    assert not spans.get_finished_spans()
+
+
+def test_random_error_endpoint_produces_both_outcomes(client, spans):
+    statuses = {client.get("/api/error").status_code for _ in range(60)}
+    # p = 0.5 each: both missing from 60 tries has probability 2 * 0.5**60.
+    assert statuses == {200, 500}
+
+
+def test_delay_is_recorded_on_the_span(client, spans):
+    client.get("/api/process?delay_ms=15")
+    assert only_server_span(spans).attributes["app.simulated_delay_ms"] == 20 + 15
+
+
+def test_oversized_body_is_refused_with_json(client, spans):
+    response = client.post("/test", data=b"[" + b" " * (1024 * 1024) + b"]")
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload_too_large"

@@ -1,0 +1,194 @@
+"""service-c as it really runs: gunicorn with its workers, real sockets, SIGTERM.
+
+One test, because starting gunicorn is the expensive part: it serves normal
+and hostile requests, drains an in-flight request on SIGTERM, exports its
+spans on the way out, exits 0, and every line it wrote is schema-valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+STARTUP_DEADLINE_S = 30
+STOP_DEADLINE_S = 20
+
+
+def poll(condition: Callable[[], object], deadline_s: float, what: str) -> object:
+    """Return condition()'s first truthy value; fail after deadline_s."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
+
+
+def raw_request(port: int, head: bytes) -> int:
+    """Send raw request bytes; return the HTTP status of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(head)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def http_get(port: int, path: str, header_lines: list[tuple[str, str]] = ()) -> int:
+    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".encode()
+    head += b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in header_lines)
+    return raw_request(port, head + b"\r\n")
+
+
+@pytest.fixture
+def otlp_sink() -> Iterator[tuple[str, list[ExportTraceServiceRequest]]]:
+    """Stands in for the Collector's OTLP/HTTP receiver and keeps what it gets."""
+    received: list[ExportTraceServiceRequest] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/v1/traces":
+                received.append(ExportTraceServiceRequest.FromString(body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()
+
+
+def exported_server_spans(requests_received: list[ExportTraceServiceRequest]) -> dict[str, object]:
+    """Server spans by their app.x_trace_id."""
+    spans = {}
+    for request in requests_received:
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    attributes = {a.key: a.value.string_value for a in span.attributes}
+                    if "app.x_trace_id" in attributes:
+                        spans[attributes["app.x_trace_id"]] = span
+    return spans
+
+
+def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validator):
+    sink_url, exported = otlp_sink
+    recording_server.delay = 1.0  # service-a answers slowly: a request is in flight at SIGTERM
+    log_path = tmp_path / "service-c.log"
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": "0",  # the kernel picks a free port; gunicorn logs which
+        "OTEL_SERVICE_NAME": "service-c",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        # Nothing is exported on schedule: spans can only reach the sink via the shutdown flush.
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",
+        "SERVICE_A_URL": recording_server.url,
+        "DOWNSTREAM_TIMEOUT_MS": "5000",
+        "MAX_HOPS": "5",
+        "LOG_LEVEL": "INFO",
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py"], cwd=SERVICE_DIR, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        port = int(poll(lambda: process.poll() is None and LISTENING.search(log_path.read_text()),
+                        STARTUP_DEADLINE_S, "gunicorn to listen").group(1))
+        base = f"http://127.0.0.1:{port}"
+        poll(lambda: _healthy(base), STARTUP_DEADLINE_S, "/health")
+
+        # Normal and hostile requests; none may crash a worker or break a log line.
+        assert http_get(port, "/health", [("X-Trace-ID", "trace-gunicorn-ok")]) == 200
+        assert http_get(port, "/api/process?fail=true") == 500
+        assert http_get(port, "/health", [("X-Trace-ID", '"quoted",{"json":1}\\')]) == 200
+        assert http_get(port, "/health", [("X-Trace-ID", "é\xff"), ("X-Other", "x" * 10_000)]) == 200
+        assert http_get(port, "/health", [("X-Trace-ID", "y" * 10_000)]) == 200
+        assert http_get(port, "/health", [("X-Big", "z" * 20_000)]) == 431
+        assert http_get(port, "/health", [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01"),
+                                          ("traceparent", f"00-{'c' * 32}-{'d' * 16}-01")]) == 200
+        assert http_get(port, "/health", [("X-Hop-Count", '"; drop')]) == 400
+        assert 400 <= raw_request(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Trace-ID: a\r\n b\r\n\r\n") < 500
+        assert 400 <= raw_request(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n") < 500
+        assert 400 <= raw_request(port, b"\x16\x03\x01 not http at all\r\n\r\n") < 500
+
+        # SIGTERM while a request waits on service-a: it must still complete.
+        in_flight: dict[str, object] = {}
+        caller = threading.Thread(target=lambda: in_flight.update(response=requests.get(
+            f"{base}/api/demo/circular", headers={"X-Trace-ID": "trace-in-flight"}, timeout=10)))
+        caller.start()
+        poll(lambda: recording_server.requests, 10, "the in-flight call to reach service-a")
+        process.send_signal(signal.SIGTERM)
+        caller.join(timeout=10)
+        assert in_flight["response"].status_code == 200
+        code = process.wait(timeout=STOP_DEADLINE_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    output = log_path.read_text().splitlines()
+    assert code == 0, "\n".join(output[-20:])
+    records = [json.loads(line) for line in output]
+    for record in records:
+        log_validator.validate(record)
+    messages = [r["message"] for r in records]
+    assert "rejected conflicting traceparent headers" in messages
+    assert messages.count("request completed") >= 8
+    assert not [r for r in records if r["level"] == "ERROR" and r["message"] != "request completed"]
+
+    [call] = recording_server.requests
+    assert len(call.values("traceparent")) == 1
+    spans = exported_server_spans(exported)
+    assert {"trace-gunicorn-ok", "trace-in-flight"} <= set(spans)
+    assert call.values("traceparent")[0].split("-")[1] == spans["trace-in-flight"].trace_id.hex()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/health", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.parametrize("bad_env", [{"MAX_HOPS": "abc"}, {"DOWNSTREAM_TIMEOUT_MS": "0"}, {"SERVICE_A_URL": "nope"}])
+def test_bad_environment_stops_the_start_with_one_json_line(tmp_path, log_validator, bad_env):
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": "0", **bad_env}
+    finished = subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py"], cwd=SERVICE_DIR, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=STARTUP_DEADLINE_S)
+    assert finished.returncode == 1
+    records = [json.loads(line) for line in (finished.stdout + finished.stderr).splitlines()]
+    for record in records:
+        log_validator.validate(record)
+    errors = [r["message"] for r in records if r["level"] == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("invalid configuration: ")
+    assert not [r for r in records if r["message"].startswith("Booting worker")]

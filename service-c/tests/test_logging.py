@@ -1,0 +1,116 @@
+"""Log lines: one JSON shape (observability/log-schema.json) for everything."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+import logging_config
+from tests.span_queries import only_server_span, span_hex, trace_hex
+
+
+def format_record(logger_name: str, level: int, message: str, **extra) -> dict:
+    """One record through the production formatter and filter, outside any request or span."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging_config.JsonLineFormatter(service="service-c"))
+    handler.addFilter(logging_config.RequestContextFilter())
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        logger.log(level, message, extra=extra)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    [line] = stream.getvalue().splitlines()
+    return json.loads(line)
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    (logging.DEBUG, "DEBUG"),
+    (logging.INFO, "INFO"),
+    (logging.WARNING, "WARN"),
+    (logging.ERROR, "ERROR"),
+    (logging.CRITICAL, "ERROR"),
+])
+def test_levels_map_to_the_schema(log_validator, level, expected):
+    record = format_record("test.levels", level, "hello")
+    log_validator.validate(record)
+    assert record["level"] == expected
+
+
+def test_outside_a_request_ids_are_empty(log_validator):
+    record = format_record("test.outside", logging.INFO, "boot")
+    log_validator.validate(record)
+    assert list(record)[:7] == ["timestamp", "level", "service", "message", "trace_id", "span_id", "x_trace_id"]
+    assert (record["trace_id"], record["span_id"], record["x_trace_id"]) == ("", "", "")
+    assert record["timestamp"].endswith("Z") and len(record["timestamp"]) == len("2026-11-25T00:40:12.345Z")
+
+
+def test_extra_fields_never_override_schema_fields(log_validator):
+    record = format_record("test.extra", logging.INFO, "hi", service="evil", level_hint=1, trace_id_hint="x")
+    log_validator.validate(record)
+    assert record["service"] == "service-c"
+    assert record["level_hint"] == 1
+
+
+def test_hostile_message_stays_one_line(log_validator):
+    record = format_record("test.hostile", logging.WARNING, 'quote " backslash \\ newline \n\r tab \t nul \x00 é')
+    log_validator.validate(record)
+    assert "\n" in record["message"]
+
+
+@pytest.mark.parametrize(("path", "headers", "status", "level", "route"), [
+    ("/health", {}, 200, "INFO", "/health"),
+    ("/api/process?fail=true", {}, 500, "ERROR", "/api/process"),
+    ("/api/auth-error", {}, 401, "WARN", "/api/auth-error"),
+    ("/no/such/thing", {}, 404, "WARN", "/no/such/thing"),
+    ("/health", {"X-Trace-ID": 'a"b\\c{}', "traceparent": '"},{'}, 200, "INFO", "/health"),
+    ("/health", {"X-Trace-ID": "y" * 10_000, "X-Other": "z" * 10_000}, 200, "INFO", "/health"),
+    ("/health", {"X-Hop-Count": "\"1\""}, 400, "WARN", "/health"),
+])
+def test_request_line(client, spans, log_lines, path, headers, status, level, route):
+    response = client.get(path, headers=headers)
+    assert response.status_code == status
+    lines = log_lines()  # every line is schema-validated by the fixture
+    [line] = [entry for entry in lines if entry["message"] == "request completed"]
+    server = only_server_span(spans)
+    assert line["level"] == level
+    assert (line["method"], line["route"], line["status"]) == ("GET", route, status)
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert (line["trace_id"], line["span_id"]) == (trace_hex(server), span_hex(server))
+    assert line["x_trace_id"] == response.headers["X-Trace-ID"]
+
+
+def test_unexpected_exception_is_logged_with_traceback(client, spans, log_lines):
+    @client.application.get("/boom")
+    def boom():
+        raise RuntimeError("kaput")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal_error"
+    [line] = [entry for entry in log_lines() if entry["message"] == "unhandled exception"]
+    assert line["level"] == "ERROR"
+    assert "RuntimeError: kaput" in line["exc_info"]
+    assert line["trace_id"] == trace_hex(only_server_span(spans))
+
+
+def test_gunicorn_loggers_share_the_json_handler():
+    config = logging_config.dict_config("INFO")
+    assert config["loggers"]["gunicorn.error"]["propagate"] is True
+    assert config["loggers"]["gunicorn.access"]["propagate"] is False
+    assert config["root"]["handlers"] == ["stdout"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, "INFO"), ("DEBUG", "DEBUG"), ("info", "INFO"), ("WARN", "WARNING"), ("ERROR", "ERROR"), ("loud", "INFO"),
+])
+def test_log_level_from_env(value, expected):
+    env = {} if value is None else {"LOG_LEVEL": value}
+    assert logging_config.log_level_from_env(env) == expected
