@@ -1,0 +1,48 @@
+'use strict';
+
+// The Express application: request-level middleware, then the routes, then
+// the JSON 404 and error answers. No telemetry setup here; that is preloaded
+// by instrumentation.js before this module is loaded.
+
+const express = require('express');
+const { xTraceId } = require('./middleware/x-trace-id');
+const { traceresponse } = require('./middleware/traceresponse');
+const { requestLog } = require('./middleware/request-log');
+const { traceparentGuard } = require('./middleware/traceparent-guard');
+const { hopLimit } = require('./middleware/hop-limit');
+const { errorHandler, notFound } = require('./middleware/error-handler');
+const { healthRoutes } = require('./routes/health');
+const { processRoutes } = require('./routes/process');
+const { cascadeRoutes } = require('./routes/cascade');
+const { circularRoutes } = require('./routes/circular');
+const { failureRoutes } = require('./routes/failures');
+const { conformanceRoutes } = require('./routes/conformance');
+
+function createApp({ config, logger }) {
+  const app = express();
+  app.disable('x-powered-by');
+  // Answers are per request; a 304 would hide the trace of the request.
+  app.set('etag', false);
+  app.locals.serviceName = config.serviceName;
+
+  // Order matters: the X-Trace-ID first, so every later line and answer has
+  // it; the hop limit before any route does work.
+  app.use(xTraceId());
+  app.use(traceresponse());
+  app.use(requestLog(logger));
+  app.use(traceparentGuard(logger));
+  app.use(hopLimit(config.maxHops));
+
+  app.use(healthRoutes());
+  app.use(processRoutes());
+  app.use(cascadeRoutes(config));
+  app.use(circularRoutes(config));
+  app.use(failureRoutes(config));
+  app.use(conformanceRoutes(config, logger));
+
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}
+
+module.exports = { createApp };

@@ -1,0 +1,31 @@
+'use strict';
+
+// Reports what the strict propagator (telemetry/strict-propagator.js) did
+// silently: when a request carried conflicting traceparent values, its server
+// span is a new root. Re-reading the headers with the propagator's own helper
+// keeps the two in agreement.
+
+const { inspectTraceparent } = require('../telemetry/strict-propagator');
+const { serverSpan } = require('../telemetry/server-span');
+
+// Headers are attacker-controlled: bound what one request can add to a span.
+const MAX_REPORTED_VALUES = 10;
+const MAX_REPORTED_LENGTH = 256;
+
+function traceparentGuard(logger) {
+  return function reportRejectedTraceparent(req, _res, next) {
+    const { values, conflicting } = inspectTraceparent(req.headers);
+    if (conflicting) {
+      logger.warn({ header: 'traceparent', values_rejected: values.length }, 'rejected conflicting traceparent headers');
+      const span = serverSpan();
+      for (const value of values.slice(0, MAX_REPORTED_VALUES)) {
+        span.addEvent('app.traceparent.rejected', {
+          'app.traceparent.value': value.slice(0, MAX_REPORTED_LENGTH),
+        });
+      }
+    }
+    next();
+  };
+}
+
+module.exports = { traceparentGuard, MAX_REPORTED_VALUES, MAX_REPORTED_LENGTH };

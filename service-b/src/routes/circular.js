@@ -1,0 +1,24 @@
+'use strict';
+
+const { Router } = require('express');
+const { relayTo } = require('./relay');
+
+// Calls that start at service-b (scenarios circular-b-to-a, circular-b-to-c).
+// Together with the other services' circular routes they are what
+// X-Hop-Count exists for.
+const ROUTES = [
+  ['/api/demo/circular-b-to-a', 'service-a'],
+  ['/api/demo/circular-b-to-c', 'service-c'],
+];
+
+function circularRoutes(config) {
+  const router = Router();
+  for (const [path, target] of ROUTES) {
+    router.get(path, async (_req, res) => {
+      await relayTo(res, config, target, '/api/process');
+    });
+  }
+  return router;
+}
+
+module.exports = { circularRoutes };

@@ -1,0 +1,57 @@
+'use strict';
+
+// POST /test, the endpoint the W3C Trace Context test suite drives: for each
+// {"url", "arguments"} of the body, in order, POST `arguments` as JSON to
+// `url`, each call its own CLIENT span with the context propagated by the
+// fetch instrumentation; answer [] once all calls are done.
+
+const express = require('express');
+const { callJson } = require('../downstream');
+const { badRequest } = require('../http-errors');
+
+function isHttpUrl(value) {
+  if (typeof value !== 'string') {
+    return false;
+  }
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** The list of calls the body asks for; 400 invalid_body when malformed. */
+function parseCalls(body) {
+  const valid =
+    Array.isArray(body) &&
+    body.every((entry) => entry !== null && typeof entry === 'object' && isHttpUrl(entry.url) && 'arguments' in entry);
+  if (!valid) {
+    throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": ...}');
+  }
+  return body.map((entry) => ({ url: entry.url, json: entry.arguments }));
+}
+
+function conformanceRoutes(config, logger) {
+  const router = express.Router();
+  router.post('/test', express.json({ limit: '64kb' }), async (req, res) => {
+    const calls = parseCalls(req.body);
+    for (const { url, json } of calls) {
+      const outcome = await callJson(url, {
+        method: 'POST',
+        json,
+        xTraceId: res.locals.xTraceId,
+        hopCount: res.locals.hopCount,
+        timeoutMs: config.downstreamTimeoutMs,
+      });
+      if (!outcome.ok) {
+        // The suite judges the propagated headers, not the answers; a failed
+        // call is worth a line but does not fail the request.
+        logger.warn({ error: outcome.error, downstream_status: outcome.status }, 'conformance call failed');
+      }
+    }
+    res.status(200).json([]);
+  });
+  return router;
+}
+
+module.exports = { conformanceRoutes, parseCalls };

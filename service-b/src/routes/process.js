@@ -1,0 +1,23 @@
+'use strict';
+
+const { Router } = require('express');
+const { HttpError } = require('../http-errors');
+const { sendJson } = require('../respond');
+const { simulationParams, simulateLatency, shouldFail, SimulatedFailure } = require('../simulate');
+
+// GET /api/process: service-b's local work; fails only when asked (fail=true).
+function processRoutes() {
+  const router = Router();
+  router.get('/api/process', async (req, res) => {
+    const { delayMs, fail } = simulationParams(req.query);
+    await simulateLatency(delayMs);
+    if (shouldFail(fail ?? false)) {
+      const cause = new SimulatedFailure('processing failed (fail=true)');
+      throw new HttpError(500, 'processing_failed', cause.message, { cause });
+    }
+    sendJson(res, 200, { status: 'processed', delay_ms: delayMs });
+  });
+  return router;
+}
+
+module.exports = { processRoutes };

@@ -1,0 +1,43 @@
+'use strict';
+
+// Process entry point: read the configuration, serve the app on HOST:PORT,
+// stop gracefully on SIGTERM/SIGINT. Started as
+//   node --require ./src/instrumentation.js src/server.js
+
+const http = require('node:http');
+const { loadConfig, serviceNameFrom } = require('./config');
+const { createLogger } = require('./logger');
+const { routeProcessDiagnostics } = require('./process-diagnostics');
+const { createApp } = require('./app');
+const { stopOnSignals } = require('./shutdown');
+
+// Longer than the idle timeout of the callers' connection pools (nginx
+// upstream keepalive: 60 s), so the caller, not this server, closes an idle
+// connection, and no request is sent on a connection being closed.
+const KEEP_ALIVE_TIMEOUT_MS = 65000;
+
+function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    createLogger({ service: serviceNameFrom(process.env) }).error({ problems: error.problems }, error.message);
+    process.exit(1);
+  }
+
+  const logger = createLogger({ service: config.serviceName, level: config.logLevel });
+  routeProcessDiagnostics(logger);
+
+  const server = http.createServer(createApp({ config, logger }));
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('error', (error) => {
+    logger.error({ err: error }, 'server error, exiting');
+    process.exit(1);
+  });
+  server.listen(config.port, config.host, () => {
+    logger.info({ host: config.host, port: server.address().port }, 'listening');
+  });
+  stopOnSignals(server, logger);
+}
+
+main();

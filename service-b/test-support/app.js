@@ -1,0 +1,42 @@
+'use strict';
+
+// Runs the app on an ephemeral loopback port with its log lines captured.
+
+const http = require('node:http');
+const { once } = require('node:events');
+const { loadConfig } = require('../src/config');
+const { createLogger } = require('../src/logger');
+const { createApp } = require('../src/app');
+
+/** A pino destination that keeps each line. */
+function memoryDestination() {
+  const lines = [];
+  return { lines, write: (line) => lines.push(line) };
+}
+
+async function startApp(env = {}) {
+  const config = loadConfig({
+    OTEL_SERVICE_NAME: 'service-b',
+    DOWNSTREAM_TIMEOUT_MS: '500',
+    ...env,
+  });
+  const destination = memoryDestination();
+  const logger = createLogger({ service: config.serviceName, level: config.logLevel, destination });
+  const server = http.createServer(createApp({ config, logger }));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    server,
+    config,
+    logger,
+    rawLogLines: destination.lines,
+    logLines: () => destination.lines.map((line) => JSON.parse(line)),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+module.exports = { startApp, memoryDestination };

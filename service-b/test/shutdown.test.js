@@ -1,0 +1,136 @@
+'use strict';
+
+// Graceful stop: drain in-flight requests, flush telemetry, exit 0 — and the
+// whole process, started the way the native runner starts it, writes nothing
+// but schema-valid JSON lines, even with no Collector to export to.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { once } = require('node:events');
+const { prepareGracefulClose } = require('../src/shutdown');
+const { onTelemetryShutdown, shutdownTelemetry } = require('../src/telemetry/lifecycle');
+const { send, refusedUrl } = require('../test-support/http');
+const { waitFor } = require('../test-support/wait');
+const { assertValidLogLine } = require('../test-support/log-schema');
+
+// A server whose requests stay open until the test lets them go.
+async function serverWithHeldRequests() {
+  const held = [];
+  const server = http.createServer((_request, response) => {
+    held.push(() => response.end('done'));
+  });
+  const close = prepareGracefulClose(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { close, held, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+// A keep-alive client, like nginx's upstream pool or another service.
+function getKeepAlive(url, agent) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response));
+      })
+      .on('error', reject);
+  });
+}
+
+test('closing lets an in-flight request on a keep-alive connection finish, then closes it', async () => {
+  const { close, held, url } = await serverWithHeldRequests();
+  const agent = new http.Agent({ keepAlive: true });
+  const inFlight = getKeepAlive(url, agent);
+  await waitFor(() => held.length === 1, { what: 'the request to arrive' });
+
+  const closed = close({ drainLimitMs: 5000 });
+  await assert.rejects(send(url), { code: 'ECONNREFUSED' }, 'no new connections');
+  held[0]();
+  const response = await inFlight;
+  assert.equal(response.statusCode, 200);
+  assert.equal(response.headers.connection, 'close');
+  const startedAt = Date.now();
+  assert.equal(await closed, true);
+  assert.ok(Date.now() - startedAt < 1000, 'did not wait for the keep-alive timeout');
+  agent.destroy();
+});
+
+test('requests still running at the drain limit are cut', async () => {
+  const { close, held, url } = await serverWithHeldRequests();
+  const inFlight = send(url);
+  await waitFor(() => held.length === 1, { what: 'the request to arrive' });
+  assert.equal(await close({ drainLimitMs: 50 }), false);
+  await assert.rejects(inFlight, { code: 'ECONNRESET' });
+});
+
+test('telemetry shutdown reports success, failure and a timeout without throwing', async () => {
+  // The hooks are process-wide; this file registers them in order.
+  onTelemetryShutdown(async () => {});
+  assert.equal(await shutdownTelemetry({ timeoutMs: 1000 }), true);
+
+  onTelemetryShutdown(async () => {
+    throw new Error('export failed');
+  });
+  assert.equal(await shutdownTelemetry({ timeoutMs: 1000 }), false);
+
+  onTelemetryShutdown(() => new Promise(() => {}));
+  const startedAt = Date.now();
+  assert.equal(await shutdownTelemetry({ timeoutMs: 100 }), false);
+  assert.ok(Date.now() - startedAt < 1000);
+});
+
+test('the real process: serves without a Collector, stops on SIGTERM with exit 0, prints only JSON lines', async () => {
+  const collector = await refusedUrl();
+  const child = spawn(process.execPath, ['--require', './src/instrumentation.js', 'src/server.js'], {
+    cwd: path.join(__dirname, '..'),
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      OTEL_SERVICE_NAME: 'service-b',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      DOWNSTREAM_TIMEOUT_MS: '2000',
+      MAX_HOPS: '5',
+      LOG_LEVEL: 'INFO',
+      TZ: 'UTC',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = once(child, 'exit');
+  const lines = () => output.split('\n').filter((line) => line !== '');
+
+  try {
+    const listening = await waitFor(
+      () => lines().map((line) => JSON.parse(line)).find((line) => line.message === 'listening'),
+      { what: 'the listening line' },
+    );
+    const url = `http://127.0.0.1:${listening.port}`;
+    assert.equal((await send(`${url}/health`)).status, 200);
+    assert.equal((await send(`${url}/api/process`)).status, 200);
+    // The export fails (nothing listens) and says so in a JSON line.
+    await waitFor(() => lines().some((line) => line.includes('"OpenTelemetry SDK error"')), {
+      what: 'the export error line',
+    });
+  } finally {
+    child.kill('SIGTERM');
+  }
+
+  const [code, signal] = await exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null });
+  const parsed = lines().map(assertValidLogLine);
+  assert.deepEqual(parsed.slice(-1).map((line) => line.message), ['stopped']);
+  assert.ok(parsed.some((line) => line.message === 'request completed' && line.route === '/api/process'));
+});
