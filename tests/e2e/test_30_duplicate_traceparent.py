@@ -1,0 +1,97 @@
+"""Repeated traceparent headers, sent to each service directly (docs/contract.md,
+"Duplicate / conflicting traceparent"): identical duplicates count as one;
+conflicting ones start a new trace, are recorded as events on its root span
+and logged as a WARN line. Sent as two header lines and as one comma-joined
+line, byte for byte (tests/support/raw_http.py)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support import raw_http
+from tests.support.polling import NotYet, poll_until
+from tests.support.store_waits import has_span, wait_for_trace
+from tools.native.stack import SERVICES
+
+REJECTED_EVENT = "app.traceparent.rejected"
+REJECTED_VALUE = "app.traceparent.value"
+WARN_MESSAGE = "rejected conflicting traceparent headers"
+
+
+@dataclass(frozen=True)
+class Context:
+    trace_id: str
+    parent_id: str
+
+    @property
+    def header(self) -> str:
+        return f"00-{self.trace_id}-{self.parent_id}-01"
+
+
+def fresh() -> Context:
+    return Context(secrets.token_hex(16), secrets.token_hex(8))
+
+
+def header_lines(shape: str, values: list[str]) -> list[tuple[str, str]]:
+    if shape == "two-lines":
+        return [("traceparent", value) for value in values]
+    return [("traceparent", ",".join(values))]
+
+
+def get_process(stack, service: str, lines: list[tuple[str, str]]) -> tuple[dict, str]:
+    x_trace_id = f"dup-{secrets.token_hex(6)}"
+    response = raw_http.send(stack.service_urls[service], "GET", "/api/process",
+                             [*lines, ("X-Trace-ID", x_trace_id)])
+    assert response.status == 200, response.body[:500]
+    return response.json(), x_trace_id
+
+
+def server_span(stack, service: str, trace_id: str):
+    trace = wait_for_trace(stack.store, trace_id, has_span(service, "SERVER"), timeout=stack.trace_timeout,
+                           describe=f"{service}'s server span")
+    [span] = [s for s in trace.of_kind("SERVER") if s.service == service]
+    return span
+
+
+@pytest.mark.parametrize("shape", ["two-lines", "comma-joined"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_identical_duplicates_keep_the_parent(stack, service, shape):
+    context = fresh()
+    body, _ = get_process(stack, service, header_lines(shape, [context.header, context.header]))
+    assert body["otel_trace_id"] == context.trace_id
+    assert server_span(stack, service, context.trace_id).parent_span_id == context.parent_id
+
+
+@pytest.mark.parametrize("shape", ["two-lines", "comma-joined"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_conflicting_duplicates_start_a_new_trace(stack, service, shape):
+    first, second = fresh(), fresh()
+    body, x_trace_id = get_process(stack, service, header_lines(shape, [first.header, second.header]))
+    new_trace_id = body["otel_trace_id"]
+    assert new_trace_id not in (first.trace_id, second.trace_id), "a conflicting traceparent was followed"
+
+    root = server_span(stack, service, new_trace_id)
+    assert root.parent_span_id == "", f"the new trace's server span has parent {root.parent_span_id}"
+    recorded = sorted(event.attributes.get(REJECTED_VALUE) for event in root.events_named(REJECTED_EVENT))
+    assert recorded == sorted([first.header, second.header]), (
+        f"{REJECTED_EVENT} events on the root span: {[e.attributes for e in root.events_named(REJECTED_EVENT)]}")
+
+    log = stack.log_path(service)
+
+    def warned():
+        for raw in log.read_text(errors="replace").splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            same_request = line.get("x_trace_id") == x_trace_id or line.get("trace_id") == new_trace_id
+            if same_request and line.get("level") == "WARN" and line.get("message") == WARN_MESSAGE:
+                return line
+        return NotYet(f"no WARN {WARN_MESSAGE!r} line for x_trace_id {x_trace_id} in {log}")
+
+    line = poll_until(warned, timeout=10, describe="the rejection's WARN log line")
+    assert "traceparent" in json.dumps(line), f"the WARN line does not name the header: {line}"

@@ -1,0 +1,32 @@
+"""./test-demo.sh against the running stack: every scenario behaves as designed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tools.scenario_table import REPO, load_scenarios
+
+SCRIPT = REPO / "test-demo.sh"
+
+
+def run_demo(stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCRIPT), "--gateway", stack.gateway_url, *args],
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_every_scenario_behaves_as_designed(stack):
+    result = run_demo(stack, "--json")
+    outcomes = [json.loads(line) for line in result.stdout.splitlines()]
+    misbehaved = [o for o in outcomes if not o["as_designed"]]
+    assert not misbehaved, json.dumps(misbehaved, indent=1)
+    assert [o["scenario"] for o in outcomes] == [s["name"] for s in load_scenarios()]
+    assert result.returncode == 0, result.stderr
+    for outcome in outcomes:
+        assert outcome["links"]["trace_ui"].endswith(f"/trace/{outcome['otel_trace_id']}")
+
+
+def test_named_scenarios_human_readable(stack):
+    result = run_demo(stack, "parallel", "sequential")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 scenario(s): 2 as designed, 0 misbehaved" in result.stdout

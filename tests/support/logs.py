@@ -1,0 +1,60 @@
+"""Read the processes' JSON log files and check them against the one log schema."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from tools.scenario_table import REPO
+from tools.trace_logs import matching_lines
+
+SCHEMA_FILE = REPO / "observability" / "log-schema.json"
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_FILE.read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def line_problem(raw: str) -> str | None:
+    """Why one raw line is not a valid log line, or None when it is."""
+    try:
+        line = json.loads(raw)
+    except ValueError as error:
+        return f"not JSON ({error})"
+    errors = sorted(validator().iter_errors(line), key=lambda e: list(e.path))
+    if errors:
+        return "; ".join(f"{'/'.join(map(str, e.path)) or '(line)'}: {e.message}" for e in errors)
+    return None
+
+
+def invalid_lines(path: Path, limit: int = 10) -> list[str]:
+    """Up to `limit` descriptions of lines in `path` that break the schema."""
+    if not path.exists():
+        return []
+    found = []
+    # Split on \n only: a stray \r or U+2028 inside a line must stay visible as part of it.
+    for number, raw in enumerate(path.read_bytes().decode("utf-8", errors="replace").split("\n"), start=1):
+        if raw == "":
+            continue
+        problem = line_problem(raw)
+        if problem:
+            found.append(f"{path.name}:{number}: {problem}: {raw[:300]!r}")
+            if len(found) == limit:
+                break
+    return found
+
+
+def lines_per_process(log_dir: Path, otel_trace_id: str, x_trace_id: str) -> Counter:
+    """How many lines each process wrote carrying both ids of one request."""
+    return Counter(
+        line.get("service")
+        for line in matching_lines(otel_trace_id, log_dir)
+        if line.get("trace_id") == otel_trace_id and line.get("x_trace_id") == x_trace_id
+    )

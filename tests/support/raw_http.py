@@ -1,0 +1,61 @@
+"""Send HTTP requests byte for byte as written.
+
+`requests` merges headers given as a dict and refuses values with CR or LF;
+http.client validates values too. The duplicate-traceparent and hostile-header
+tests need repeated header lines and malformed values on the wire, so the
+request is written to a socket by hand and only the answer is parsed by
+http.client.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from http.client import HTTPResponse
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+    def json(self):
+        return json.loads(self.body)
+
+    def is_json(self) -> bool:
+        try:
+            self.json()
+        except ValueError:
+            return False
+        return True
+
+
+def _encode(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+def send(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
+         body: bytes = b"", timeout: float = 15.0) -> RawResponse:
+    """One request on a fresh connection; header lines are sent in order, unchecked."""
+    target = urlsplit(base_url)
+    request = bytearray(f"{method} {path} HTTP/1.1\r\n".encode())
+    request += f"Host: {target.netloc}\r\n".encode()
+    for name, value in header_lines:
+        request += _encode(name) + b": " + _encode(value) + b"\r\n"
+    if body or method in ("POST", "PUT"):
+        request += f"Content-Length: {len(body)}\r\n".encode()
+    request += b"Connection: close\r\n\r\n" + body
+    with socket.create_connection((target.hostname, target.port), timeout=timeout) as sock:
+        sock.sendall(bytes(request))
+        response = HTTPResponse(sock, method=method)
+        response.begin()
+        try:
+            return RawResponse(response.status, response.getheaders(), response.read())
+        finally:
+            response.close()
