@@ -25,20 +25,23 @@ function createApp({ config, logger }) {
   app.set('etag', false);
   app.locals.serviceName = config.serviceName;
 
-  // Order matters: the X-Trace-ID first, so every later line and answer has
-  // it; the hop limit before any route does work.
+  // Order matters: the X-Trace-ID first, so every later line and answer has it.
   app.use(xTraceId());
   app.use(traceresponse());
   app.use(requestLog(logger));
   app.use(traceparentGuard(logger));
-  app.use(hopLimit(config.maxHops));
 
-  app.use(healthRoutes());
-  app.use(processRoutes());
-  app.use(cascadeRoutes(config));
-  app.use(circularRoutes(config));
-  app.use(failureRoutes(config));
-  app.use(conformanceRoutes(config, logger));
+  // The hop limit runs as the first handler of every route rather than as
+  // app-level middleware: Express matches routes only after app-level
+  // middleware, and a request refused before that would leave its server
+  // span without http.route.
+  const guard = hopLimit(config.maxHops);
+  app.use(healthRoutes(guard));
+  app.use(processRoutes(guard));
+  app.use(cascadeRoutes(config, guard));
+  app.use(circularRoutes(config, guard));
+  app.use(failureRoutes(config, guard));
+  app.use(conformanceRoutes(config, logger, guard));
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -108,7 +108,7 @@ const ENDPOINTS = [
     clients: [{ status: null, error: true, errorType: 'TimeoutError' }],
   },
   { path: '/api/process', headers: { 'x-hop-count': '5' }, status: 200, body: {}, server: { attributes: { 'app.hop_count': 5 } } },
-  { path: '/api/process', headers: { 'x-hop-count': '6' }, status: 508, body: { error: 'loop_detected' }, server: { errorType: 'HopLimitExceeded', attributes: { 'app.hop_count': 6 } } },
+  { path: '/api/process', headers: { 'x-hop-count': '6' }, status: 508, body: { error: 'loop_detected' }, server: { errorType: 'HopLimitExceeded', attributes: { 'app.hop_count': 6, 'http.route': '/api/process' } } },
   { path: '/api/process', headers: { 'x-hop-count': 'abc' }, status: 400, body: { error: 'invalid_hop_count' }, server: {} },
   { path: '/api/process', headers: { 'x-hop-count': '-1' }, status: 400, body: { error: 'invalid_hop_count' }, server: {} },
   { path: '/no/such/route', status: 404, body: { error: 'not_found' }, server: {} },

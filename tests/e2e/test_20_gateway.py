@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from tests.support.recording_server import RecordingServer
 from tests.support.store_waits import has_span, wait_for_trace
 from tools.native.stack import SERVICES
 
@@ -70,6 +71,17 @@ def test_unknown_route_is_json_404(stack):
     assert body["trace_id"] == x_trace_id(response)
 
 
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_conformance_endpoint_is_not_exposed_by_the_gateway(stack, service):
+    """POST /test makes the service call any URL in its body: only the
+    service's own port may offer it, never the public gateway."""
+    with RecordingServer() as far_end:
+        body = [{"url": far_end.url, "arguments": []}]
+        response = requests.post(f"{stack.gateway_url}/{service}/test", json=body, timeout=TIMEOUT)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert far_end.recorded() == [], "the service was reached through the gateway"
 @pytest.mark.parametrize("via", VIAS)
 def test_minted_x_trace_id_is_now_in_utc_and_unique(stack, via):
     before = datetime.now(timezone.utc).replace(microsecond=0)

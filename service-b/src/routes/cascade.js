@@ -7,9 +7,9 @@ const { relayTo } = require('./relay');
 // GET /api/cascade: the middle hop of the failure-cascade scenario
 // (A -> B -> C). B does its own work, then asks C to process with the fail
 // flag it was given (default true), and fails with 502 when C does.
-function cascadeRoutes(config) {
+function cascadeRoutes(config, guard) {
   const router = Router();
-  router.get('/api/cascade', async (req, res) => {
+  router.get('/api/cascade', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     await relayTo(res, config, 'service-c', `/api/process?fail=${fail ?? true}`);

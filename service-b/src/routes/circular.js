@@ -11,10 +11,10 @@ const ROUTES = [
   ['/api/demo/circular-b-to-c', 'service-c'],
 ];
 
-function circularRoutes(config) {
+function circularRoutes(config, guard) {
   const router = Router();
   for (const [path, target] of ROUTES) {
-    router.get(path, async (_req, res) => {
+    router.get(path, guard, async (_req, res) => {
       await relayTo(res, config, target, '/api/process');
     });
   }

@@ -31,9 +31,9 @@ function parseCalls(body) {
   return body.map((entry) => ({ url: entry.url, json: entry.arguments }));
 }
 
-function conformanceRoutes(config, logger) {
+function conformanceRoutes(config, logger, guard) {
   const router = express.Router();
-  router.post('/test', express.json({ limit: '64kb' }), async (req, res) => {
+  router.post('/test', guard, express.json({ limit: '64kb' }), async (req, res) => {
     const calls = parseCalls(req.body);
     for (const { url, json } of calls) {
       const outcome = await callJson(url, {

@@ -33,11 +33,11 @@ async function answerFailureAs(failureClass, status, code, work) {
   }
 }
 
-function failureRoutes(config) {
+function failureRoutes(config, guard) {
   const router = Router();
 
   // Random failure, probability FAILURE_PROBABILITY unless `fail` forces it.
-  router.get('/api/error', async (req, res) => {
+  router.get('/api/error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     if (shouldFail(fail)) {
@@ -49,7 +49,7 @@ function failureRoutes(config) {
 
   // A slow operation (delay_ms, default 3000) abandoned at the service's own
   // deadline, DOWNSTREAM_TIMEOUT_MS. A delay that fits the deadline succeeds.
-  router.get('/api/timeout', async (req, res) => {
+  router.get('/api/timeout', guard, async (req, res) => {
     const { delayMs } = simulationParams(req.query, { defaultDelayMs: 3000 });
     await answerFailureAs(OperationTimeout, 504, 'timeout', () =>
       runWithDeadline(delayMs, config.downstreamTimeoutMs),
@@ -58,7 +58,7 @@ function failureRoutes(config) {
   });
 
   // A database query whose connection is refused (fail=false lets it succeed).
-  router.get('/api/db-error', async (req, res) => {
+  router.get('/api/db-error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     const rows = await answerFailureAs(DatabaseConnectionError, 503, 'database_unavailable', () =>
       queryOrders({ delayMs, fail: fail ?? true }),
@@ -68,7 +68,7 @@ function failureRoutes(config) {
 
   // An operation needing more memory than its budget; only arithmetic, nothing
   // is allocated (fail=false makes it ask for less than the budget).
-  router.get('/api/memory-error', async (req, res) => {
+  router.get('/api/memory-error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     const requested = (fail ?? true) ? MEMORY_REQUEST_BYTES.failing : MEMORY_REQUEST_BYTES.fitting;

@@ -6,9 +6,9 @@ const { sendJson } = require('../respond');
 const { simulationParams, simulateLatency, shouldFail, SimulatedFailure } = require('../simulate');
 
 // GET /api/process: service-b's local work; fails only when asked (fail=true).
-function processRoutes() {
+function processRoutes(guard) {
   const router = Router();
-  router.get('/api/process', async (req, res) => {
+  router.get('/api/process', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     if (shouldFail(fail ?? false)) {
