@@ -93,6 +93,9 @@ def service_env(ports: Ports, name: str) -> dict[str, str]:
         "DOWNSTREAM_TIMEOUT_MS": "2000",
         "MAX_HOPS": "5",
         "LOG_LEVEL": "INFO",
+        # Stable HTTP semantic conventions (http.response.status_code, http.route)
+        # in every language, whatever each instrumentation's default still is.
+        "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
         "TZ": "UTC",
     }
 
@@ -118,4 +121,8 @@ def jaeger_env(ports: Ports) -> dict[str, str]:
         "JAEGER_QUERY_PORT": str(ports.jaeger_query),
         "JAEGER_QUERY_GRPC_PORT": str(ports.jaeger_query_grpc),
         "JAEGER_HEALTH_PORT": str(ports.jaeger_health),
+        # Jaeger traces its own query API and would export those spans to
+        # localhost:4317 (the Collector's port): off, so the demo's store holds
+        # only the demo's traces and shutdown does not wait on an export timeout.
+        "OTEL_TRACES_SAMPLER": "always_off",
     }
