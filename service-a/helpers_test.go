@@ -216,15 +216,17 @@ func (f *fakeDownstream) handle(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(body)
 	}
-	if hops, _ := strconv.Atoi(r.Header.Get(hopCountHeader)); hops > 5 {
-		answer(http.StatusLoopDetected, map[string]any{"error": "loop_detected"})
-		return
-	}
-
 	delay, _ := strconv.Atoi(r.URL.Query().Get("delay_ms"))
 	select {
 	case <-time.After(fakeLatency + time.Duration(delay)*time.Millisecond):
 	case <-r.Context().Done(): // the caller gave up (its timeout)
+		return
+	}
+
+	// The refusal comes after the latency too: fakeLatency stands for the
+	// network as much as for work, so parallel calls overlap in every case.
+	if hops, _ := strconv.Atoi(r.Header.Get(hopCountHeader)); hops > 5 {
+		answer(http.StatusLoopDetected, map[string]any{"error": "loop_detected"})
 		return
 	}
 
