@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import requests
+
 from .model import Trace
 
 # The span attribute every service sets to the request's X-Trace-ID.
@@ -31,3 +33,25 @@ class TraceStore(Protocol):
 def full_trace_id(search_id: str) -> str:
     """Search APIs print ids as numbers, dropping leading zeros; put them back."""
     return search_id.lower().zfill(32)
+
+
+class HttpStoreClient:
+    """The HTTP plumbing both store clients share: one session, one timeout,
+    and a 200-or-StoreError rule for answers that must be JSON."""
+
+    store_name = "the trace store"
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 5.0):
+        self.base_url = base_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> requests.Response:
+        return self._session.get(self.base_url + path, params=params, timeout=self._timeout)
+
+    def _json(self, response: requests.Response) -> dict:
+        if response.status_code != 200:
+            raise StoreError(
+                f"{self.store_name} answered {response.status_code} to {response.url}: {response.text[:500]}"
+            )
+        return response.json()

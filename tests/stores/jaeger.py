@@ -15,20 +15,15 @@ from __future__ import annotations
 import json
 import time
 
-import requests
-
-from .base import X_TRACE_ID_ATTRIBUTE, StoreError, full_trace_id
+from .base import X_TRACE_ID_ATTRIBUTE, HttpStoreClient, full_trace_id
 from .model import Trace
 from .otlp_json import hex_id, spans_from_resource_spans
 
 SEARCH_LIMIT = 20
 
 
-class JaegerStore:
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 5.0):
-        self.base_url = base_url.rstrip("/")
-        self._session = session or requests.Session()
-        self._timeout = timeout
+class JaegerStore(HttpStoreClient):
+    store_name = "Jaeger"
 
     def get_trace(self, otel_trace_id: str) -> Trace | None:
         # raw_traces skips the query service's adjusters (clock-skew correction
@@ -60,12 +55,3 @@ class JaegerStore:
 
     def trace_link(self, otel_trace_id: str) -> str:
         return f"{self.base_url}/trace/{otel_trace_id}"
-
-    def _get(self, path: str, params: dict[str, str] | None = None) -> requests.Response:
-        return self._session.get(self.base_url + path, params=params, timeout=self._timeout)
-
-    @staticmethod
-    def _json(response: requests.Response) -> dict:
-        if response.status_code != 200:
-            raise StoreError(f"Jaeger answered {response.status_code} to {response.url}: {response.text[:500]}")
-        return response.json()

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import time
 
-import requests
-
-from .base import X_TRACE_ID_ATTRIBUTE, StoreError, full_trace_id
+from .base import X_TRACE_ID_ATTRIBUTE, HttpStoreClient, full_trace_id
 from .model import Trace
 from .otlp_json import base64_id, spans_from_resource_spans
 
@@ -29,11 +27,8 @@ def traceql_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-class TempoStore:
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 5.0):
-        self.base_url = base_url.rstrip("/")
-        self._session = session or requests.Session()
-        self._timeout = timeout
+class TempoStore(HttpStoreClient):
+    store_name = "Tempo"
 
     def get_trace(self, otel_trace_id: str) -> Trace | None:
         response = self._get(f"/api/v2/traces/{otel_trace_id}")
@@ -54,12 +49,3 @@ class TempoStore:
 
     def trace_link(self, otel_trace_id: str) -> str:
         return f"{self.base_url}/api/v2/traces/{otel_trace_id}"
-
-    def _get(self, path: str, params: dict[str, str] | None = None) -> requests.Response:
-        return self._session.get(self.base_url + path, params=params, timeout=self._timeout)
-
-    @staticmethod
-    def _json(response: requests.Response) -> dict:
-        if response.status_code != 200:
-            raise StoreError(f"Tempo answered {response.status_code} to {response.url}: {response.text[:500]}")
-        return response.json()
