@@ -33,7 +33,9 @@ class Hop:
 class CallResult:
     status: int | None  # None: no response (timeout, refused connection)
     body: Any  # the JSON body, or None when there was none
-    error: str | None = None  # None on success, else "timeout", "http.500", ...
+    # None on success; else the callee's own error code from its JSON body, or
+    # "timeout", "unreachable", "bad_status" (the same codes service-a and -b use).
+    error: str | None = None
     exception: BaseException | None = None
 
     @property
@@ -70,12 +72,12 @@ class DownstreamClient:
         except requests.Timeout as error:
             return CallResult(status=None, body=None, error="timeout", exception=error)
         except requests.ConnectionError as error:
-            return CallResult(status=None, body=None, error="connection_failed", exception=error)
+            return CallResult(status=None, body=None, error="unreachable", exception=error)
         except requests.RequestException as error:
             return CallResult(status=None, body=None, error=type(error).__name__, exception=error)
         body = _json_or_none(response)
         if response.status_code >= 400:
-            return CallResult(status=response.status_code, body=body, error=f"http.{response.status_code}")
+            return CallResult(status=response.status_code, body=body, error=_error_code(body))
         return CallResult(status=response.status_code, body=body)
 
 
@@ -88,3 +90,10 @@ def _json_or_none(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _error_code(body: Any) -> str:
+    """The callee's machine code (`error` of the contract's error body), if it sent one."""
+    if isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]:
+        return body["error"]
+    return "bad_status"

@@ -62,7 +62,7 @@ class SimulatedFailure(ApiError):
 
 
 class DownstreamFailure(ApiError):
-    """A call to another service failed; `reason` is "timeout", "http.500", ..."""
+    """A call to another service failed; `reason` is the CallResult error code ("timeout", "unreachable", ...)"""
 
     status = 502
     code = "downstream_error"

@@ -32,14 +32,15 @@ def test_circular_calls_service_a_with_context_and_business_headers(service_a, s
     assert call.values("traceparent") == [f"00-{trace_hex(server)}-{span_hex(client_span)}-{flags}"]
 
 
-@pytest.mark.parametrize(("status", "delay", "reason", "result_status"), [
-    (500, 0.0, "http.500", 500),
-    (508, 0.0, "http.508", 508),
-    (200, 2.0, "timeout", None),  # answers after the 0.5 s DOWNSTREAM_TIMEOUT_MS of the test app
+@pytest.mark.parametrize(("status", "body", "delay", "reason", "result_status"), [
+    (508, b'{"error": "loop_detected"}', 0.0, "loop_detected", 508),  # the callee's own code
+    (500, b"{}", 0.0, "bad_status", 500),  # an error status without one
+    (500, b"<html>", 0.0, "bad_status", 500),
+    (200, b"{}", 2.0, "timeout", None),  # answers after the 0.5 s DOWNSTREAM_TIMEOUT_MS of the test app
 ])
-def test_circular_reports_a_failed_call_as_502(service_a, spans, status, delay, reason, result_status):
+def test_circular_reports_a_failed_call_as_502(service_a, spans, status, body, delay, reason, result_status):
     server_a, client = service_a
-    server_a.status, server_a.delay = status, delay
+    server_a.status, server_a.body, server_a.delay = status, body, delay
 
     response = client.get("/api/demo/circular")
 
@@ -59,7 +60,7 @@ def test_dependency_error_is_a_real_failed_client_span(client, spans):
     response = client.get("/api/dependency-error")
 
     assert response.status_code == 502
-    assert response.get_json()["dependency"] == {"url": "http://127.0.0.1:9/", "error": "connection_failed",
+    assert response.get_json()["dependency"] == {"url": "http://127.0.0.1:9/", "error": "unreachable",
                                                  "status": None}
     server = only_server_span(spans)
     [client_span] = of_kind(spans, SpanKind.CLIENT)
