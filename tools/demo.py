@@ -6,8 +6,9 @@ Scenarios come from scenarios/scenarios.json; without names, all of them run.
 A scenario behaves as designed when the gateway's HTTP status is the table's
 `expect_status` (a failure scenario that fails as designed passes) and the
 body carries the request's X-Trace-ID and a 32-hex OpenTelemetry trace id.
-Each result links to its trace: the Jaeger API and UI natively, Grafana
-Explore (Tempo datasource) in docker compose.
+Each result links to its trace: Jaeger's query API natively (the Jaeger
+binary built from the Go module proxy serves no UI, only a placeholder page),
+Grafana Explore (Tempo datasource) in docker compose.
 
 Exit status: 0 all as designed, 1 some misbehaved, 2 gateway unreachable or bad usage.
 Standard library only, so it runs before any virtualenv exists.
@@ -66,7 +67,7 @@ def reachable(url: str) -> bool:
 def trace_links(mode: str, env: dict[str, str], otel_trace_id: str) -> dict[str, str]:
     if mode == "native":
         jaeger = local_url(env, "JAEGER_QUERY_PORT")
-        return {"trace_api": f"{jaeger}/api/v3/traces/{otel_trace_id}", "trace_ui": f"{jaeger}/trace/{otel_trace_id}"}
+        return {"trace_api": f"{jaeger}/api/v3/traces/{otel_trace_id}"}
     pane = {"trace": {
         "datasource": "tempo",
         "queries": [{"refId": "A", "datasource": {"type": "tempo", "uid": "tempo"},

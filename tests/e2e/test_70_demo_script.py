@@ -23,7 +23,7 @@ def test_every_scenario_behaves_as_designed(stack):
     assert [o["scenario"] for o in outcomes] == [s["name"] for s in load_scenarios()]
     assert result.returncode == 0, result.stderr
     for outcome in outcomes:
-        assert outcome["links"]["trace_ui"].endswith(f"/trace/{outcome['otel_trace_id']}")
+        assert outcome["links"]["trace_api"].endswith(f"/api/v3/traces/{outcome['otel_trace_id']}")
 
 
 def test_named_scenarios_human_readable(stack):

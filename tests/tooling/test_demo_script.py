@@ -62,7 +62,7 @@ def test_every_scenario_as_designed_exits_zero():
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(asked) == len(SCENARIOS)
     assert f"{len(SCENARIOS)} scenario(s): {len(SCENARIOS)} as designed, 0 misbehaved" in result.stdout
-    assert f"http://127.0.0.1:16686/trace/{FAKE_TRACE_ID}" in result.stdout
+    assert f"http://127.0.0.1:16686/api/v3/traces/{FAKE_TRACE_ID}" in result.stdout
 
 
 def test_named_scenarios_only_and_headers_are_sent():

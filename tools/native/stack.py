@@ -139,7 +139,7 @@ def describe_endpoints(stack: NativeStack) -> str:
         *[(name, stack.service_url(name), "direct; POST /test for W3C conformance") for name in SERVICES],
         ("collector OTLP", f"grpc {LOOPBACK}:{p.collector_otlp_grpc}, http {LOOPBACK}:{p.collector_otlp_http}", ""),
         ("span metrics", f"http://{LOOPBACK}:{p.collector_prometheus}/metrics", "Prometheus format"),
-        ("Jaeger UI/API", stack.store_url, "trace store (Tempo's stand-in)"),
+        ("Jaeger API", f"{stack.store_url}/api/v3/traces/<trace id>", "trace store (Tempo's stand-in; no UI in this build)"),
         ("logs", str(LOGS), "one file per process"),
     ]
     width = max(len(r[0]) for r in rows)
