@@ -12,12 +12,19 @@
 
 class DownstreamError extends Error {
   constructor(target, outcome) {
-    super(`${target} failed: ${outcome.status === null ? outcome.error : `HTTP ${outcome.status}`}`);
+    const errorStatus = outcome.status >= 400;
+    super(`${target} failed: ${errorStatus ? `HTTP ${outcome.status}` : outcome.error}`);
     this.name = 'DownstreamError';
-    // Contract's short codes: "timeout", "unreachable", "http.500", ...
-    this.errorType = outcome.status === null ? outcome.error : `http.${outcome.status}`;
+    // Contract's short codes: "http.500" for an error status, otherwise the
+    // call's own code ("timeout", "unreachable", "invalid_response").
+    this.errorType = errorStatus ? `http.${outcome.status}` : outcome.error;
   }
 }
+
+// The demo's services answer with small JSON bodies, but POST /test may be
+// pointed at any URL: a larger answer is cut off instead of being buffered
+// whole.
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 // AbortSignal.timeout() would abort with a DOMException whose legacy numeric
 // code (23) the undici instrumentation records as the span's error.type;
@@ -29,10 +36,41 @@ class TimeoutError extends Error {
   }
 }
 
-function deadline(timeoutMs) {
+class AnswerTooLarge extends Error {
+  constructor(limitBytes) {
+    super(`answer larger than ${limitBytes} bytes`);
+    this.name = 'AnswerTooLarge';
+  }
+}
+
+// One controller per call: the deadline aborts it, and so does an answer
+// that is too large. The abort stops a body still arriving, and the undici
+// instrumentation ends the CLIENT span in ERROR with the abort reason's name
+// as error.type.
+function callControl(timeoutMs) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new TimeoutError(timeoutMs)), timeoutMs);
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  return {
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    clear: () => clearTimeout(timer),
+  };
+}
+
+// Reading the body to the end also lets the instrumentation end the span.
+async function readAnswer(response, control) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      const error = new AnswerTooLarge(MAX_ANSWER_BYTES);
+      control.abort(error);
+      throw error;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text) {
@@ -48,6 +86,7 @@ function parseJson(text) {
  * Never throws; resolves to
  *   { ok: true,  status, body }            for a 2xx answer
  *   { ok: false, status, error, body }     for any other answer
+ *   { ok: false, status, error: "invalid_response" }  for an answer over MAX_ANSWER_BYTES
  *   { ok: false, status: null, error }     when no answer came ("timeout", "unreachable")
  */
 async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeoutMs }) {
@@ -58,24 +97,27 @@ async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeout
   if (json !== undefined) {
     headers['content-type'] = 'application/json';
   }
-  const callDeadline = deadline(timeoutMs);
+  const control = callControl(timeoutMs);
+  let response;
   try {
-    const response = await fetch(url, {
+    response = await fetch(url, {
       method,
       headers,
       body: json === undefined ? undefined : JSON.stringify(json),
-      signal: callDeadline.signal,
+      signal: control.signal,
     });
-    // Reading the body to the end also lets the instrumentation end the span.
-    const body = parseJson(await response.text());
+    const body = parseJson(await readAnswer(response, control));
     if (response.ok) {
       return { ok: true, status: response.status, body };
     }
     return { ok: false, status: response.status, error: body?.error ?? 'bad_status', body };
   } catch (error) {
+    if (error instanceof AnswerTooLarge) {
+      return { ok: false, status: response.status, error: 'invalid_response' };
+    }
     return { ok: false, status: null, error: error instanceof TimeoutError ? 'timeout' : 'unreachable' };
   } finally {
-    callDeadline.clear();
+    control.clear();
   }
 }
 
@@ -93,4 +135,4 @@ function resultEntry(outcome) {
   return outcome.ok ? outcome.body : { error: outcome.error, status: outcome.status };
 }
 
-module.exports = { callJson, callService, resultEntry, DownstreamError };
+module.exports = { callJson, callService, resultEntry, DownstreamError, MAX_ANSWER_BYTES };
