@@ -73,7 +73,7 @@ func (r callResult) MarshalJSON() ([]byte, error) {
 	}{r.code, status})
 }
 
-// getJSON GETs url and decodes its JSON body, within DOWNSTREAM_TIMEOUT_MS.
+// getJSON GETs url and reads its JSON body, within DOWNSTREAM_TIMEOUT_MS.
 func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
@@ -84,20 +84,26 @@ func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 	}
 	defer resp.Body.Close()
 
-	var body json.RawMessage
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&body); err != nil {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	status := resp.StatusCode
+	switch {
+	case err != nil && ctx.Err() != nil: // the deadline passed (or the client left) mid-body
+		return d.failed(ctx, url, callResult{status: status, code: transportFailure(ctx, "timeout"), err: err})
+	case status >= http.StatusBadRequest:
+		// The callee's own error code, or bad_status when its body has none
+		// (an empty 503, a proxy's HTML page).
 		return d.failed(ctx, url, callResult{
-			status: resp.StatusCode, code: transportFailure(ctx, "invalid_response"), err: err,
+			status: status, code: downstreamErrorCode(body), err: fmt.Errorf("answered %d", status),
 		})
+	case err != nil:
+		return d.failed(ctx, url, callResult{status: status, code: "invalid_response", err: err})
+	case !json.Valid(body):
+		return d.failed(ctx, url, callResult{status: status, code: "invalid_response", err: errNotJSON})
 	}
-	if resp.StatusCode >= http.StatusBadRequest {
-		return d.failed(ctx, url, callResult{
-			status: resp.StatusCode, code: downstreamErrorCode(body),
-			err: fmt.Errorf("answered %d", resp.StatusCode),
-		})
-	}
-	return callResult{status: resp.StatusCode, body: body}
+	return callResult{status: status, body: body}
 }
+
+var errNotJSON = errors.New("the answer is not one JSON value")
 
 // postJSON POSTs payload to url within DOWNSTREAM_TIMEOUT_MS; the answer's
 // body is read and dropped.
@@ -159,7 +165,7 @@ func transportFailure(ctx context.Context, otherwise string) string {
 
 // downstreamErrorCode reuses the failing service's own error code (all
 // services answer errors with the same JSON shape), so `results` says why.
-func downstreamErrorCode(body json.RawMessage) string {
+func downstreamErrorCode(body []byte) string {
 	var answer struct {
 		Error string `json:"error"`
 	}

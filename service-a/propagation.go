@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -57,12 +56,17 @@ func rejectedTraceparents(carrier propagation.TextMapCarrier) []string {
 // distinctHeaderValues collects every value of a header: all header lines,
 // each split on commas (proxies and Node/gunicorn join duplicate lines that
 // way), trimmed, empty ones dropped, duplicates dropped, order kept.
+//
+// The values are attacker-controlled: a 64 KB header holds thousands of
+// them, so duplicates are found through a set, not by rescanning the list.
 func distinctHeaderValues(carrier propagation.TextMapCarrier, key string) []string {
 	var distinct []string
+	seen := map[string]bool{}
 	for _, line := range headerLines(carrier, key) {
 		for value := range strings.SplitSeq(line, ",") {
 			value = strings.TrimSpace(value)
-			if value != "" && !slices.Contains(distinct, value) {
+			if value != "" && !seen[value] {
+				seen[value] = true
 				distinct = append(distinct, value)
 			}
 		}
