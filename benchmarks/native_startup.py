@@ -39,11 +39,15 @@ def rss_mib(pid: int) -> float:
 
 def one_round(stack: NativeStack) -> tuple[dict[str, float], dict[str, float], float]:
     starts: dict[str, float] = {}
-    for name in START_ORDER:
-        began = time.perf_counter()
-        stack.start_component(name)
-        starts[name] = time.perf_counter() - began
-    memory = {name: rss_mib(proc.popen.pid) for name, proc in stack.processes.items()}
+    try:
+        for name in START_ORDER:
+            began = time.perf_counter()
+            stack.start_component(name)
+            starts[name] = time.perf_counter() - began
+        memory = {name: rss_mib(proc.popen.pid) for name, proc in stack.processes.items()}
+    except BaseException:
+        stack.stop()  # a failed or interrupted round must not leave processes behind
+        raise
     began = time.perf_counter()
     stack.stop()
     return starts, memory, time.perf_counter() - began

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.stores.model import Trace
+from tests.support.ids import MINTED_X_TRACE_ID, OTEL_TRACE_ID
 from tests.support.logs import lines_per_process
 from tests.support.polling import NotYet, poll_until
 from tests.support.store_waits import wait_for_search, wait_for_trace
@@ -15,8 +16,6 @@ from tests.support.trace_tree import dangling_parents, hop_roots, render, tree_d
 from tools.scenario_table import hop_count, load_scenarios, participating_services
 
 SCENARIOS = {scenario["name"]: scenario for scenario in load_scenarios()}
-MINTED_X_TRACE_ID = re.compile(r"^trace-\d{8}T\d{6}Z-[0-9a-f]{8}$")
-OTEL_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 LOG_TIMEOUT = 15.0
 

@@ -4,18 +4,17 @@ and W3C trace context passed through untouched."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
+from tests.support.ids import MINTED_X_TRACE_ID
 from tests.support.recording_server import RecordingServer
 from tests.support.store_waits import has_span, wait_for_trace
 from tools.native.stack import SERVICES
 
-MINTED = re.compile(r"^trace-(\d{8}T\d{6}Z)-[0-9a-f]{8}$")
 TIMEOUT = 10
 
 VALID_X_TRACE_IDS = ["abc", "A", "req_2026.11.25:42", "Z" * 64, "0-._:"]
@@ -60,7 +59,7 @@ def test_health(stack):
     response = requests.get(f"{stack.gateway_url}/health", timeout=TIMEOUT)
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "service": "gateway"}
-    assert MINTED.match(x_trace_id(response))
+    assert MINTED_X_TRACE_ID.match(x_trace_id(response))
 
 
 def test_unknown_route_is_json_404(stack):
@@ -69,7 +68,6 @@ def test_unknown_route_is_json_404(stack):
     body = response.json()
     assert body["error"] == "not_found" and body["service"] == "gateway"
     assert body["trace_id"] == x_trace_id(response)
-
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -82,6 +80,8 @@ def test_conformance_endpoint_is_not_exposed_by_the_gateway(stack, service):
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
     assert far_end.recorded() == [], "the service was reached through the gateway"
+
+
 @pytest.mark.parametrize("via", VIAS)
 def test_minted_x_trace_id_is_now_in_utc_and_unique(stack, via):
     before = datetime.now(timezone.utc).replace(microsecond=0)
@@ -90,7 +90,7 @@ def test_minted_x_trace_id_is_now_in_utc_and_unique(stack, via):
     after = datetime.now(timezone.utc)
     for response in (first, second):
         assert response.status_code == 200
-        match = MINTED.match(x_trace_id(response))
+        match = MINTED_X_TRACE_ID.match(x_trace_id(response))
         assert match, f"X-Trace-ID {x_trace_id(response)!r} is not in the minted format"
         minted_at = datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
         assert before - timedelta(seconds=1) <= minted_at <= after + timedelta(seconds=1)
@@ -113,7 +113,7 @@ def test_invalid_client_x_trace_id_is_replaced(stack, via, value):
     response = requests.get(process_url(stack, via), headers={"X-Trace-ID": value}, timeout=TIMEOUT)
     assert response.status_code == 200
     replaced = x_trace_id(response)
-    assert replaced != value and MINTED.match(replaced), f"X-Trace-ID {value!r} came back as {replaced!r}"
+    assert replaced != value and MINTED_X_TRACE_ID.match(replaced), f"X-Trace-ID {value!r} came back as {replaced!r}"
     assert response.json()["trace_id"] == replaced
 
 

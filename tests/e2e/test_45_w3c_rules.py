@@ -82,4 +82,3 @@ def test_incoming_traceparent_rule(stack, service, rule):
     else:
         assert trace_id != TRACE_ID, f"invalid {rule.traceparent!r} was accepted"
         assert tracestates == [], f"tracestate of a rejected traceparent must be dropped: {tracestates}"
-

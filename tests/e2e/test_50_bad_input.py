@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 
+from tests.support.ids import OTEL_TRACE_ID
 from tools.native.stack import SERVICES
 
 ERROR_FIELDS = {"service", "trace_id", "otel_trace_id", "error", "message"}
@@ -40,7 +39,7 @@ def test_bad_input_gets_a_json_error(stack, service, case, method, path, headers
     assert ERROR_FIELDS <= set(payload), f"{case}: error body lacks {ERROR_FIELDS - set(payload)}: {payload}"
     assert payload["service"] == service
     assert payload["trace_id"] == response.headers.get("X-Trace-ID")
-    assert re.fullmatch(r"[0-9a-f]{32}", payload["otel_trace_id"] or ""), payload
+    assert OTEL_TRACE_ID.match(payload["otel_trace_id"] or ""), payload
     if code:
         assert payload["error"] == code
     assert requests.get(f"{url}/health", timeout=5).status_code == 200

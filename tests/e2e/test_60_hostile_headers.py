@@ -8,15 +8,13 @@ still one valid JSON object.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 
 from tests.support import raw_http
+from tests.support.ids import MINTED_X_TRACE_ID
 from tools.native.stack import SERVICES
 
-MINTED = re.compile(r"^trace-\d{8}T\d{6}Z-[0-9a-f]{8}$")
 TEN_KB = 10 * 1024
 
 # case -> header lines, written to the socket as given (bytes where the value is not text).
@@ -64,7 +62,8 @@ def test_hostile_headers_get_an_answer_and_leave_the_process_serving(stack, targ
         assert response.is_json(), f"{response.status} body is not JSON: {response.body[:300]!r}"
     if response.is_json() and isinstance(response.json(), dict):
         echoed = response.json().get("trace_id")
-        assert echoed is None or MINTED.match(echoed) or echoed == "abc", f"X-Trace-ID came back as {echoed!r}"
+        assert echoed is None or MINTED_X_TRACE_ID.match(echoed) or echoed == "abc", (
+            f"X-Trace-ID came back as {echoed!r}")
     assert response.header("X-Injected") is None
     assert requests.get(f"{base_url}/health", timeout=5).status_code == 200
 

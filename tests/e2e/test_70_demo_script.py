@@ -20,7 +20,8 @@ def test_every_scenario_behaves_as_designed(stack):
     outcomes = [json.loads(line) for line in result.stdout.splitlines()]
     misbehaved = [o for o in outcomes if not o["as_designed"]]
     assert not misbehaved, json.dumps(misbehaved, indent=1)
-    assert [o["scenario"] for o in outcomes] == [s["name"] for s in load_scenarios()]
+    assert [o["scenario"] for o in outcomes] == [s["name"] for s in load_scenarios()], (
+        f"exit {result.returncode}; stderr: {result.stderr}")
     assert result.returncode == 0, result.stderr
     for outcome in outcomes:
         assert outcome["links"]["trace_api"].endswith(f"/api/v3/traces/{outcome['otel_trace_id']}")

@@ -6,10 +6,9 @@ all cases before returning."""
 
 from __future__ import annotations
 
-import json
-
 import requests
 
+from tests.support.logs import json_lines
 from tests.support.polling import NotYet, poll_until
 from tests.support.store_waits import wait_for_trace
 from tools.native.stack import SERVICES
@@ -24,17 +23,7 @@ SLOW_ANSWER_S = 5.0
 
 
 def warnings_since(path, offset: int) -> list[dict]:
-    found = []
-    with path.open("rb") as log:
-        log.seek(offset)
-        for raw in log.read().decode("utf-8", errors="replace").splitlines():
-            try:
-                line = json.loads(raw)
-            except ValueError:
-                continue
-            if line.get("level") in ("WARN", "ERROR"):
-                found.append(line)
-    return found
+    return [line for line in json_lines(path, offset) if line.get("level") in ("WARN", "ERROR")]
 
 
 def test_services_answer_while_the_collector_is_down_and_tracing_resumes(stack):

@@ -51,6 +51,23 @@ def invalid_lines(path: Path, limit: int = 10) -> list[str]:
     return found
 
 
+def json_lines(path: Path, offset: int = 0) -> list[dict]:
+    """The JSON objects among the lines of `path` from byte `offset` on. Other
+    lines are skipped here; invalid_lines is the check that reports them."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode("utf-8", errors="replace")
+    found = []
+    for raw in text.splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            found.append(line)
+    return found
+
+
 def lines_per_process(log_dir: Path, otel_trace_id: str, x_trace_id: str) -> Counter:
     """How many lines each process wrote carrying both ids of one request."""
     return Counter(

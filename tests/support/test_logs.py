@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support.logs import invalid_lines, line_problem, lines_per_process
+from tests.support.logs import invalid_lines, json_lines, line_problem, lines_per_process
 
 VALID = {"timestamp": "2026-11-25T00:40:12.345Z", "level": "INFO", "service": "service-a", "message": "request completed",
          "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
@@ -59,3 +59,11 @@ def test_lines_per_process_needs_both_ids(tmp_path):
     (tmp_path / "gateway.log").write_text(json.dumps(gateway) + "\nnot json\n")
     counts = lines_per_process(tmp_path, VALID["trace_id"], VALID["x_trace_id"])
     assert counts == {"service-a": 2, "gateway": 1}
+
+
+def test_json_lines_reads_from_an_offset_and_skips_other_lines(tmp_path):
+    log = tmp_path / "service-a.log"
+    first = json.dumps(VALID) + "\n"
+    log.write_text(first + "not json\n" + json.dumps(VALID | {"level": "WARN"}) + "\n[1, 2]\n")
+    assert [line["level"] for line in json_lines(log)] == ["INFO", "WARN"]
+    assert [line["level"] for line in json_lines(log, offset=len(first))] == ["WARN"]

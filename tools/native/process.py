@@ -36,9 +36,8 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
 
 
 def tail(path: Path, lines: int = 15) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    last = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
+    return "\n".join(last) or "(nothing logged)"
 
 
 @dataclass
@@ -68,17 +67,20 @@ class ManagedProcess:
             )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.popen = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                env={**os.environ, **self.env},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C in the terminal reaches only the runner,
-                # which then stops the children in order.
-                start_new_session=True,
-            )
+            try:
+                self.popen = subprocess.Popen(
+                    self.command,
+                    cwd=self.cwd,
+                    env={**os.environ, **self.env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    # Own session: a Ctrl-C in the terminal reaches only the runner,
+                    # which then stops the children in order.
+                    start_new_session=True,
+                )
+            except OSError as error:  # missing binary, wrong cwd, not executable
+                raise StartupError(f"{self.name}: cannot run {self.command[0]}: {error}") from error
         self._wait_ready(ready_within)
 
     def _wait_ready(self, within: float) -> None:
@@ -94,7 +96,7 @@ class ManagedProcess:
             time.sleep(0.1)
         self.stop()
         raise StartupError(
-            f"{self.name} not ready at {self.health_url} after {within:.0f}s; "
+            f"{self.name} not ready at {self.health_url} after {within:g}s; "
             f"last lines of {self.log_path}:\n{tail(self.log_path)}"
         )
 
@@ -109,6 +111,14 @@ class ManagedProcess:
             try:
                 self.popen.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                self._kill_process_group()
                 self.popen.wait()
         return self.popen.returncode
+
+    def _kill_process_group(self) -> None:
+        # The whole group (the child leads its own session): nginx and gunicorn
+        # workers would otherwise outlive their killed master and keep the port.
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # exited between the timeout and now

@@ -9,6 +9,7 @@ the store.
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,7 +95,8 @@ class NativeStack:
                 name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
                 REPO, settings.collector_env(p), f"http://{LOOPBACK}:{p.collector_health}/",
                 self.log_path(name),
-                [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_prometheus],
+                [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_prometheus,
+                 p.collector_telemetry],
             )
         if name in SERVICES:
             return ManagedProcess(
@@ -146,31 +148,34 @@ def describe_endpoints(stack: NativeStack) -> str:
     return "\n".join(f"  {name:<{width}}  {where}  {note}".rstrip() for name, where, note in rows)
 
 
+def _interrupt(signum: int, _frame) -> None:
+    """SIGTERM and SIGHUP stop the stack the way Ctrl-C does. The children run in
+    their own sessions, so a runner killed by the default action would leave them
+    running and holding the ports."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main_up() -> int:
-    """`make up`: build, start, print addresses, run until Ctrl-C or SIGTERM."""
+    """`make up`: build, start, print addresses, run until Ctrl-C, SIGTERM or SIGHUP."""
     stack = NativeStack.from_repo()
-    stop_requested = False
-
-    def request_stop(signum, _frame):
-        nonlocal stop_requested
-        stop_requested = True
-
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    interrupted = False
     try:
-        stack.start()
-    except StartupError as error:
+        stack.start()  # on failure or interrupt it stops what it had started
+        print("[native] stack is up:\n" + describe_endpoints(stack) + "\n[native] Ctrl-C stops it.", flush=True)
+        while not (dead := [n for n, proc in stack.processes.items() if not proc.running]):
+            time.sleep(0.5)
+        print(f"[native] stopped unexpectedly: {', '.join(dead)}; see {LOGS}", file=sys.stderr)
+    except (StartupError, subprocess.CalledProcessError) as error:
         print(f"[native] {error}", file=sys.stderr)
-        return 1
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    print("[native] stack is up:\n" + describe_endpoints(stack) + "\n[native] Ctrl-C stops it.", flush=True)
-    while not stop_requested:
-        dead = [n for n, proc in stack.processes.items() if not proc.running]
-        if dead:
-            print(f"[native] stopped unexpectedly: {', '.join(dead)}; see {LOGS}", file=sys.stderr)
-            break
-        time.sleep(0.5)
-    print("[native] stopping ...", flush=True)
-    codes = stack.stop()
-    print("[native] exit codes: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)
-    clean = stop_requested and all(code == 0 for code in codes.values())
-    return 0 if clean else 1
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and orphan children.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        print("[native] stopping ...", flush=True)
+        codes = stack.stop()
+        print("[native] exit codes: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)
+    return 0 if interrupted and all(code == 0 for code in codes.values()) else 1

@@ -1,0 +1,186 @@
+"""The native runner's failure paths, with tiny Python children on free ports
+(no stack): a start that fails must stop what it started and say why."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.support.polling import NotYet, poll_until
+from tools.native import stack as stack_module
+from tools.native.process import ManagedProcess, StartupError
+from tools.native.stack import NativeStack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child(tmp_path: Path, name: str, code: str, port: int | None = None) -> ManagedProcess:
+    """A child running `code`; healthy once something answers on `port`."""
+    port = port or free_port()
+    return ManagedProcess(name, [sys.executable, "-c", code], tmp_path, {}, f"http://127.0.0.1:{port}/",
+                          tmp_path / f"{name}.log", [port])
+
+
+def serves_http(port: int) -> str:
+    return ("import http.server as h; "
+            f"h.ThreadingHTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()")
+
+
+def healthy_child(tmp_path: Path, name: str) -> ManagedProcess:
+    port = free_port()
+    return child(tmp_path, name, serves_http(port), port)
+
+
+def is_gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's init may never reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_busy_port_is_named_and_nothing_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = child(tmp_path, "svc", "pass", port)
+        with pytest.raises(StartupError, match=rf"svc: port\(s\) \[{port}\] already in use"):
+            process.start()
+    assert process.popen is None
+
+
+def test_a_missing_binary_is_a_startup_error(tmp_path):
+    process = ManagedProcess("svc", [str(tmp_path / "no-such-binary")], tmp_path, {}, "http://127.0.0.1:9/",
+                             tmp_path / "svc.log")
+    with pytest.raises(StartupError, match="svc: cannot run .*no-such-binary"):
+        process.start()
+
+
+def test_a_child_that_dies_while_starting_is_reported_with_its_log(tmp_path):
+    process = child(tmp_path, "svc", "import sys; print('boom: bad config', flush=True); sys.exit(3)")
+    with pytest.raises(StartupError, match=r"(?s)svc exited with 3 while starting.*boom: bad config"):
+        process.start()
+
+
+def test_a_child_never_ready_is_stopped_at_the_deadline(tmp_path):
+    process = child(tmp_path, "svc", "import time; time.sleep(60)")
+    expected = r"(?s)svc not ready at http://127\.0\.0\.1:\d+/ after 0\.5s.*nothing logged"
+    with pytest.raises(StartupError, match=expected):
+        process.start(ready_within=0.5)
+    assert not process.running
+
+
+def test_stop_kills_the_whole_process_group_when_the_grace_runs_out(tmp_path):
+    # A master and its worker that both ignore SIGTERM (think a stuck nginx or gunicorn).
+    ignore_term = "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    worker = ignore_term + "time.sleep(60)"
+    master = ignore_term + f"w = subprocess.Popen([sys.executable, '-c', {worker!r}]); print(w.pid, flush=True); " \
+        "time.sleep(60)"
+    process = child(tmp_path, "master", master)
+    # Started by hand: it has no health endpoint, and stop() is what is under test.
+    with process.log_path.open("ab") as log:
+        process.popen = subprocess.Popen(process.command, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+    [worker_pid] = poll_until(lambda: process.log_path.read_text().split() or NotYet("no worker pid yet"),
+                              timeout=10, interval=0.05, describe="the worker's pid in the master's log")
+    assert process.stop(grace=0.3) == -9
+    poll_until(lambda: is_gone(int(worker_pid)) or NotYet(f"worker {worker_pid} still running"),
+               timeout=5, interval=0.05, describe="the worker to die with its master")
+
+
+def test_a_failed_start_stops_the_components_already_running(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack_module, "LOGS", tmp_path)  # never touch the real .native/logs
+    started: dict[str, ManagedProcess] = {}
+
+    class TwoComponentStack(NativeStack):
+        def _describe(self, name: str) -> ManagedProcess:
+            if name == "jaeger":
+                started[name] = healthy_child(tmp_path, name)
+            else:
+                started[name] = child(tmp_path, name, "import sys; sys.exit(1)")
+            return started[name]
+
+    stack = TwoComponentStack(ports=None)
+    with pytest.raises(StartupError, match="collector exited with 1"):
+        stack.start(build_first=False)
+    assert set(started) == {"jaeger", "collector"}, "start went on after a failure"
+    assert not started["jaeger"].running, "the trace store was left running after the collector failed"
+    assert started["jaeger"].popen.returncode is not None
+
+
+# `make up` (tools.native.stack.main_up) in a child process, with every component
+# replaced by a tiny server that exits 0 on SIGTERM; `slow` never becomes ready.
+FAKE_UP = """
+import signal, sys
+from pathlib import Path
+from tools.native import stack
+from tools.native.process import ManagedProcess
+
+tmp, slow, ports = Path(sys.argv[1]), sys.argv[2], iter(int(p) for p in sys.argv[3:])
+stack.LOGS = tmp
+
+class FakeStack(stack.NativeStack):
+    def build(self):
+        pass
+
+    def _describe(self, name):
+        port = next(ports)
+        serve = ("import http.server as h, signal, sys; "
+                 "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+                 f"h.ThreadingHTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()")
+        code = serve if name != slow else "import signal, sys, time; " \\
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); time.sleep(60)"
+        (tmp / f"{name}.describe").touch()
+        return ManagedProcess(name, [sys.executable, "-c", code], tmp, {}, f"http://127.0.0.1:{port}/",
+                              tmp / f"{name}.log", [port])
+
+# Real ports only for the printed addresses; the fakes listen on the free ports given.
+stack.NativeStack.from_repo = classmethod(lambda cls: FakeStack(stack.Ports.from_dotenv(stack.settings.read_dotenv())))
+sys.exit(stack.main_up())
+"""
+
+
+def run_fake_up(tmp_path: Path, slow: str, wait_for: Callable[[], object], signum: int) -> tuple[int, str]:
+    """Start the fake `make up`, wait until `wait_for()` holds, send `signum`; exit code and output."""
+    output = tmp_path / "up.out"
+    ports = [str(free_port()) for _ in stack_module.START_ORDER]
+    with output.open("wb") as out:
+        runner = subprocess.Popen([sys.executable, "-c", FAKE_UP, str(tmp_path), slow, *ports],
+                                  cwd=stack_module.REPO, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        poll_until(lambda: wait_for() or NotYet(output.read_text()), timeout=30, interval=0.05,
+                   describe="the fake stack to reach the moment of the signal")
+        runner.send_signal(signum)
+        return runner.wait(timeout=30), output.read_text()
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_make_up_stops_every_process_on_a_signal(tmp_path, signum):
+    code, output = run_fake_up(tmp_path, slow="", signum=signum,
+                               wait_for=lambda: "stack is up" in (tmp_path / "up.out").read_text())
+    assert code == 0, output
+    assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_make_up_interrupted_while_starting_stops_what_had_started(tmp_path, signum):
+    code, output = run_fake_up(tmp_path, slow="service-b", signum=signum,
+                               wait_for=lambda: (tmp_path / "service-b.describe").exists())
+    assert "exit codes: service-b=0, service-a=0, collector=0, jaeger=0" in output, output
+    assert "Traceback" not in output, output
+    assert code == 0, output
