@@ -23,7 +23,9 @@ threads = 4
 
 # SIGTERM: stop accepting, give in-flight requests up to 10 s, then exit.
 graceful_timeout = 10
-# Longest legitimate request: delay_ms up to 10 s plus a downstream timeout.
+# With gthread workers this is only the heartbeat of a worker's main loop:
+# requests run on its threads, so a slow request (delay_ms up to 10 s plus
+# a downstream call) never trips it; a hung main loop does.
 timeout = 30
 
 # Header limits. A single header line may be up to 16 KiB (like Node's total

@@ -10,6 +10,7 @@ exception, so callers decide what a failure means for their own answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -36,7 +37,6 @@ class CallResult:
     # None on success; else the callee's own error code from its JSON body, or
     # "timeout", "unreachable", "bad_status" (the same codes service-a and -b use).
     error: str | None = None
-    exception: BaseException | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,12 +50,16 @@ class CallResult:
 class DownstreamClient:
     def __init__(self, timeout_ms: int) -> None:
         seconds = timeout_ms / 1000
-        # (connect, read): neither establishing the connection nor waiting for
-        # the answer may take longer than DOWNSTREAM_TIMEOUT_MS.
+        # (connect, read), each DOWNSTREAM_TIMEOUT_MS. requests has no total
+        # deadline: the read timeout bounds every wait for the next bytes, so
+        # a callee that keeps trickling data can stretch one call beyond it.
         self._timeout = (seconds, seconds)
-        # One pooled session per worker process; its connection pool is
-        # thread-safe and the services it talks to set no cookies.
+        # One pooled session per worker process, shared by every request it
+        # serves. Its cookie jar would be shared too: a cookie one request's
+        # callee sets (POST /test and EXTERNAL_DEPENDENCY_URL reach any URL)
+        # would go out with another request's calls, so it accepts none.
         self._session = requests.Session()
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def install(self, app: Flask) -> None:
         app.extensions[_EXTENSION_KEY] = self
@@ -69,12 +73,14 @@ class DownstreamClient:
     def _call(self, method: str, url: str, hop: Hop, **kwargs: Any) -> CallResult:
         try:
             response = self._session.request(method, url, headers=hop.headers(), timeout=self._timeout, **kwargs)
-        except requests.Timeout as error:
-            return CallResult(status=None, body=None, error="timeout", exception=error)
-        except requests.ConnectionError as error:
-            return CallResult(status=None, body=None, error="unreachable", exception=error)
+        # A call that reached the transport has its exception on its CLIENT
+        # span already (requests instrumentation); callers need only the kind.
+        except requests.Timeout:
+            return CallResult(status=None, body=None, error="timeout")
+        except requests.ConnectionError:
+            return CallResult(status=None, body=None, error="unreachable")
         except requests.RequestException as error:
-            return CallResult(status=None, body=None, error=type(error).__name__, exception=error)
+            return CallResult(status=None, body=None, error=type(error).__name__)
         body = _json_or_none(response)
         if response.status_code >= 400:
             return CallResult(status=response.status_code, body=body, error=_error_code(body))
@@ -86,9 +92,11 @@ def current_downstream() -> DownstreamClient:
 
 
 def _json_or_none(response: requests.Response) -> Any:
+    # The body is the callee's to choose: anything that does not decode,
+    # including nesting too deep for the decoder, counts as "not JSON".
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

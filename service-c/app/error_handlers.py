@@ -38,26 +38,27 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def mark_span_failed(error: BaseException, error_type: str) -> None:
-    # With the stable HTTP conventions the Flask instrumentation later sets
-    # error.type to the status code ("500") when the response starts; the
-    # exception event keeps the class and message either way.
+def mark_span_failed(error: BaseException) -> None:
+    # With the stable HTTP conventions the Flask instrumentation replaces this
+    # error.type with the status code ("500") when the response starts
+    # (docs/contract.md, "Spans"); the exception event keeps the class and
+    # message either way.
     span = trace.get_current_span()
     span.record_exception(error)
-    span.set_attribute(ERROR_TYPE, error_type)
+    span.set_attribute(ERROR_TYPE, type(error).__qualname__)
     span.set_status(Status(StatusCode.ERROR, str(error)))
 
 
 def _api_error(error: ApiError) -> Response:
     if error.status >= 500:
-        mark_span_failed(error, error.error_type)
+        mark_span_failed(error)
     return error_response(error.status, error.code, error.message, headers=error.headers, **error.body)
 
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if status >= 500:
-        mark_span_failed(error, type(error).__name__)
+        mark_span_failed(error)
     # Keep headers such as `Allow` on a 405; the body is ours, so not its content type.
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
     code = _HTTP_ERROR_CODES.get(status, f"http_{status}")
@@ -66,5 +67,5 @@ def _http_error(error: HTTPException) -> Response:
 
 def _unexpected_error(error: Exception) -> Response:
     _log.error("unhandled exception", exc_info=error)
-    mark_span_failed(error, type(error).__qualname__)
+    mark_span_failed(error)
     return error_response(500, "internal_error", "internal server error")

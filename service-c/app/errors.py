@@ -1,7 +1,7 @@
 """Failures a handler raises; app/error_handlers.py turns each into a JSON response.
 
 Each class fixes the HTTP status and the machine code of the contract's error
-body. `error_type` is what ends up as the span's `error.type` for 5xx.
+body. The class name is what the `exception` event of a 5xx server span shows.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers or {}
         self.body = body  # extra fields of the JSON error body, e.g. `results`
-
-    @property
-    def error_type(self) -> str:
-        return type(self).__name__
 
 
 class InvalidParameter(ApiError):
@@ -62,18 +58,10 @@ class SimulatedFailure(ApiError):
 
 
 class DownstreamFailure(ApiError):
-    """A call to another service failed; `reason` is the CallResult error code ("timeout", "unreachable", ...)"""
+    """A call to another service failed; the body says how (`results`, `dependency`)."""
 
     status = 502
     code = "downstream_error"
-
-    def __init__(self, message: str, *, reason: str, **body: Any) -> None:
-        super().__init__(message, **body)
-        self.reason = reason
-
-    @property
-    def error_type(self) -> str:
-        return self.reason
 
 
 class DependencyUnavailable(DownstreamFailure):

@@ -108,6 +108,7 @@ class RecordingServer:
     status: int = 200
     body: bytes = b'{"service": "service-a", "status": "ok"}'
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
     released: threading.Event = field(default_factory=threading.Event)
 
 
@@ -125,6 +126,8 @@ def recording_server() -> Iterator[RecordingServer]:
             self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(state.body)))
+            for name, value in state.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(state.body)
 

@@ -43,6 +43,15 @@ def test_a_failed_call_does_not_stop_the_others(client, spans, recording_server)
     assert len(recording_server.requests) == 1
 
 
+def test_cookies_from_one_request_do_not_leak_into_the_next(client, spans, recording_server):
+    """The worker's pooled HTTP session is shared by every request it serves."""
+    recording_server.headers = {"Set-Cookie": "session=secret; Path=/"}
+    calls = [{"url": recording_server.url, "arguments": []}]
+    for _ in range(2):
+        assert client.post("/test", json=calls).status_code == 200
+    assert [r.values("Cookie") for r in recording_server.requests] == [[], []]
+
+
 @pytest.mark.parametrize("body", [
     b"",
     b"not json",
@@ -52,6 +61,7 @@ def test_a_failed_call_does_not_stop_the_others(client, spans, recording_server)
     b"[{\"url\": \"file:///etc/passwd\", \"arguments\": []}]",
     b"[{\"url\": 42}]",
     b"\xff\xfe",
+    b"[" * 100_000,  # nesting past the JSON decoder's recursion limit
 ])
 def test_malformed_body_is_400(client, spans, recording_server, body):
     response = client.post("/test", data=body, content_type="application/json")

@@ -36,6 +36,7 @@ def test_circular_calls_service_a_with_context_and_business_headers(service_a, s
     (508, b'{"error": "loop_detected"}', 0.0, "loop_detected", 508),  # the callee's own code
     (500, b"{}", 0.0, "bad_status", 500),  # an error status without one
     (500, b"<html>", 0.0, "bad_status", 500),
+    (500, b"[" * 100_000, 0.0, "bad_status", 500),  # nested past the JSON decoder's recursion limit
     (200, b"{}", 2.0, "timeout", None),  # answers after the 0.5 s DOWNSTREAM_TIMEOUT_MS of the test app
 ])
 def test_circular_reports_a_failed_call_as_502(service_a, spans, status, body, delay, reason, result_status):

@@ -25,5 +25,5 @@ def get_circular():
     result = current_downstream().get(f"{current_settings().service_a_url}/api/process", current_hop())
     results = {STEP: result.as_result_entry()}
     if not result.ok:
-        raise DownstreamFailure(f"{STEP} /api/process failed: {result.error}", reason=result.error, results=results)
+        raise DownstreamFailure(f"{STEP} /api/process failed: {result.error}", results=results)
     return json_response({"status": "ok", "results": results})

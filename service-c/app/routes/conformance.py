@@ -44,7 +44,9 @@ def post_test():
 def parse_calls(raw: bytes) -> list[ConformanceCall]:
     try:
         entries = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    # ValueError covers bad syntax and bad encodings; RecursionError is what
+    # the decoder raises for nesting deeper than the interpreter's stack.
+    except (ValueError, RecursionError):
         raise InvalidBody("body must be a JSON array of {\"url\", \"arguments\"} objects") from None
     if not isinstance(entries, list):
         raise InvalidBody("body must be a JSON array")

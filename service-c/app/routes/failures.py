@@ -36,7 +36,6 @@ def get_dependency_error():
     url = current_settings().external_dependency_url
     result = current_downstream().get(url, current_hop())
     if not result.ok:
-        error_type = type(result.exception).__name__ if result.exception else result.error
-        raise DependencyUnavailable(f"external dependency failed: {result.error}", reason=error_type,
+        raise DependencyUnavailable(f"external dependency failed: {result.error}",
                                     dependency={"url": url, "error": result.error, "status": result.status})
     return json_response({"status": "ok", "dependency": {"url": url, "status": result.status}})
