@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,8 +11,13 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// maxConformanceBody bounds the POST /test body.
-const maxConformanceBody = 1 << 20
+const (
+	// maxConformanceBody bounds the POST /test body.
+	maxConformanceBody = 1 << 20
+	// maxConformanceCalls bounds the calls one request may ask for, each of
+	// which may wait out the full downstream timeout (docs/contract.md).
+	maxConformanceCalls = 32
+)
 
 // conformanceCall is one entry of the W3C Trace Context test harness's body.
 type conformanceCall struct {
@@ -57,6 +63,9 @@ func decodeConformanceCalls(body io.Reader) ([]conformanceCall, error) {
 	}
 	if _, err := decoder.Token(); !errors.Is(err, io.EOF) {
 		return nil, errConformanceBody // trailing data after the array
+	}
+	if len(calls) > maxConformanceCalls {
+		return nil, fmt.Errorf("at most %d calls per request", maxConformanceCalls)
 	}
 	for _, call := range calls {
 		u, err := url.Parse(call.URL)

@@ -107,6 +107,7 @@ func TestConformanceEndpointRejectsMalformedBodies(t *testing.T) {
 		{"missing url", `[{"arguments": []}]`},
 		{"non-http url", `[{"url": "file:///etc/passwd", "arguments": []}]`},
 		{"trailing data", `[] []`},
+		{"too many calls", "[" + strings.Repeat(`{"url": "http://127.0.0.1:1/", "arguments": []},`, maxConformanceCalls) + `{"url": "http://127.0.0.1:1/", "arguments": []}]`},
 		{"too large", `[{"url": "http://127.0.0.1:1/", "arguments": ["` + strings.Repeat("a", maxConformanceBody) + `"]}]`},
 	}
 	for _, tt := range tests {

@@ -84,6 +84,7 @@ const MALFORMED = [
   ['a url that is not http(s)', [{ url: 'file:///etc/passwd', arguments: [] }], {}, 400, 'invalid_body'],
   ['an entry without arguments', [{ url: 'http://127.0.0.1:1/' }], {}, 400, 'invalid_body'],
   ['a null entry', [null], {}, 400, 'invalid_body'],
+  ['more than 32 calls', Array(33).fill({ url: 'http://127.0.0.1:1/', arguments: [] }), {}, 400, 'invalid_body'],
   ['no JSON content type', '[]', { 'content-type': 'text/plain' }, 400, 'invalid_body'],
   ['a body over 64 KiB', JSON.stringify([{ url: 'http://127.0.0.1:1/', arguments: ['x'.repeat(70000)] }]), {}, 413, 'payload_too_large'],
 ];

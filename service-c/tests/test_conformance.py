@@ -62,6 +62,7 @@ def test_cookies_from_one_request_do_not_leak_into_the_next(client, spans, recor
     b"[{\"url\": 42}]",
     b"\xff\xfe",
     b"[" * 100_000,  # nesting past the JSON decoder's recursion limit
+    json.dumps([{"url": "http://127.0.0.1:1/", "arguments": []}] * 33).encode(),  # over the 32-call cap
 ])
 def test_malformed_body_is_400(client, spans, recording_server, body):
     response = client.post("/test", data=body, content_type="application/json")

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
 from tests.support.ids import OTEL_TRACE_ID
 from tools.native.stack import SERVICES
+
+# docs/contract.md, "W3C conformance endpoint".
+MAX_CONFORMANCE_CALLS = 32
 
 ERROR_FIELDS = {"service", "trace_id", "otel_trace_id", "error", "message"}
 
@@ -22,6 +27,9 @@ BAD_INPUT = [
     ("hop-count-over-the-limit", "GET", "/api/process", {"X-Hop-Count": "6"}, None, {508}, None),
     ("test-body-not-json", "POST", "/test", {"Content-Type": "application/json"}, b"{not json", {400}, None),
     ("test-body-not-a-list", "POST", "/test", {"Content-Type": "application/json"}, b'{"url": "x"}', {400}, None),
+    ("test-body-too-many-calls", "POST", "/test", {"Content-Type": "application/json"},
+     json.dumps([{"url": "http://127.0.0.1:9/", "arguments": []}] * (MAX_CONFORMANCE_CALLS + 1)).encode(),
+     {400}, "invalid_body"),
 ]
 
 

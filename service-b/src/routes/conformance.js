@@ -9,6 +9,10 @@ const express = require('express');
 const { callJson } = require('../downstream');
 const { badRequest } = require('../http-errors');
 
+// Each call may wait out the full downstream timeout: a bounded list keeps
+// one request from holding the service for long (docs/contract.md).
+const MAX_CALLS = 32;
+
 function isHttpUrl(value) {
   if (typeof value !== 'string') {
     return false;
@@ -27,6 +31,9 @@ function parseCalls(body) {
     body.every((entry) => entry !== null && typeof entry === 'object' && isHttpUrl(entry.url) && 'arguments' in entry);
   if (!valid) {
     throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": ...}');
+  }
+  if (body.length > MAX_CALLS) {
+    throw badRequest('invalid_body', `at most ${MAX_CALLS} calls per request`);
   }
   return body.map((entry) => ({ url: entry.url, json: entry.arguments }));
 }

@@ -23,6 +23,10 @@ conformance = Blueprint("conformance", __name__)
 
 _log = logging.getLogger(__name__)
 
+# Each call may wait out the full downstream timeout: a bounded list keeps one
+# request from holding a worker thread for long (docs/contract.md).
+MAX_CALLS = 32
+
 
 @dataclass(frozen=True)
 class ConformanceCall:
@@ -50,6 +54,8 @@ def parse_calls(raw: bytes) -> list[ConformanceCall]:
         raise InvalidBody("body must be a JSON array of {\"url\", \"arguments\"} objects") from None
     if not isinstance(entries, list):
         raise InvalidBody("body must be a JSON array")
+    if len(entries) > MAX_CALLS:
+        raise InvalidBody(f"at most {MAX_CALLS} calls per request")
     calls = []
     for index, entry in enumerate(entries):
         url = entry.get("url") if isinstance(entry, dict) else None
