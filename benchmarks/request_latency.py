@@ -165,7 +165,10 @@ def main() -> int:
     if not args.scenarios:
         scenarios = [s for s in scenarios if s["name"] not in SLOW_BY_DESIGN]
         print(f"skipping {', '.join(SLOW_BY_DESIGN)}: their latency is a deliberate timeout; name them to run them")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill cleans up like Ctrl-C
+    # A kill cleans up like Ctrl-C. SIGINT is set too: a shell without job
+    # control starts background commands with it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     stack = None if args.gateway else NativeStack.from_repo()
     try:
         if stack:

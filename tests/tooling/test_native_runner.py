@@ -151,13 +151,19 @@ sys.exit(stack.main_up())
 """
 
 
-def run_fake_up(tmp_path: Path, slow: str, wait_for: Callable[[], object], signum: int) -> tuple[int, str]:
+def ignore_sigint() -> None:
+    """What a shell without job control does to a command it starts with `&`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_fake_up(tmp_path: Path, slow: str, wait_for: Callable[[], object], signum: int,
+                preexec: Callable[[], None] | None = None) -> tuple[int, str]:
     """Start the fake `make up`, wait until `wait_for()` holds, send `signum`; exit code and output."""
     output = tmp_path / "up.out"
     ports = [str(free_port()) for _ in stack_module.START_ORDER]
     with output.open("wb") as out:
         runner = subprocess.Popen([sys.executable, "-c", FAKE_UP, str(tmp_path), slow, *ports],
-                                  cwd=stack_module.REPO, stdout=out, stderr=subprocess.STDOUT)
+                                  cwd=stack_module.REPO, stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec)
     try:
         poll_until(lambda: wait_for() or NotYet(output.read_text()), timeout=30, interval=0.05,
                    describe="the fake stack to reach the moment of the signal")
@@ -172,6 +178,13 @@ def run_fake_up(tmp_path: Path, slow: str, wait_for: Callable[[], object], signu
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
 def test_make_up_stops_every_process_on_a_signal(tmp_path, signum):
     code, output = run_fake_up(tmp_path, slow="", signum=signum,
+                               wait_for=lambda: "stack is up" in (tmp_path / "up.out").read_text())
+    assert code == 0, output
+    assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output
+
+
+def test_make_up_started_in_the_background_still_stops_on_sigint(tmp_path):
+    code, output = run_fake_up(tmp_path, slow="", signum=signal.SIGINT, preexec=ignore_sigint,
                                wait_for=lambda: "stack is up" in (tmp_path / "up.out").read_text())
     assert code == 0, output
     assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output

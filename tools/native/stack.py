@@ -149,16 +149,18 @@ def describe_endpoints(stack: NativeStack) -> str:
 
 
 def _interrupt(signum: int, _frame) -> None:
-    """SIGTERM and SIGHUP stop the stack the way Ctrl-C does. The children run in
-    their own sessions, so a runner killed by the default action would leave them
-    running and holding the ports."""
+    """SIGINT, SIGTERM and SIGHUP all stop the stack. The children run in their
+    own sessions, so a runner killed by a default action would leave them
+    running and holding the ports. SIGINT is named too: a shell without job
+    control starts background commands with SIGINT ignored, and Python then
+    keeps it ignored instead of raising KeyboardInterrupt."""
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def main_up() -> int:
     """`make up`: build, start, print addresses, run until Ctrl-C, SIGTERM or SIGHUP."""
     stack = NativeStack.from_repo()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     interrupted = False
     try:
