@@ -52,6 +52,17 @@ def dashboard_files() -> list[Path]:
     return sorted(DASHBOARDS_DIR.glob("*.json"))
 
 
+def dashboard_queries(datasource_type: str) -> list[tuple[str, str]]:
+    """(dashboard file, query) of every panel target of one data source type."""
+    return [
+        (relative(path), target["expr"])
+        for path in dashboard_files()
+        for panel in load(path)["panels"]
+        for target in panel["targets"]
+        if target["datasource"]["type"] == datasource_type
+    ]
+
+
 DOTENV = read_dotenv(REPO / ".env")
 COMPOSE = load(COMPOSE_FILE)
 ALLOWLIST = load(ALLOWLIST_FILE)

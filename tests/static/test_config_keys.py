@@ -18,6 +18,7 @@ from .repo_files import (
     DATASOURCES_FILE,
     REPO,
     dashboard_files,
+    dashboard_queries,
     load,
     relative,
 )
@@ -90,12 +91,7 @@ def _promql_expressions():
     for source in datasources:
         for query in source.get("jsonData", {}).get("tracesToMetrics", {}).get("queries", []):
             exprs.append((relative(DATASOURCES_FILE), query["query"]))
-    for path in dashboard_files():
-        for panel in load(path)["panels"]:
-            for target in panel["targets"]:
-                if target["datasource"]["type"] == "prometheus":
-                    exprs.append((relative(path), target["expr"]))
-    return exprs
+    return exprs + dashboard_queries("prometheus")
 
 
 @pytest.mark.parametrize(("where", "expr"), _promql_expressions())

@@ -17,7 +17,7 @@ from .repo_files import (
     PROMTAIL_FILE,
     REPO,
     TEMPO_FILE,
-    dashboard_files,
+    dashboard_queries,
     load,
     relative,
 )
@@ -111,13 +111,8 @@ def test_promtail_reads_the_log_lines_own_timestamp():
 
 
 def _logql_expressions():
-    exprs = [(relative(DATASOURCES_FILE), DATASOURCES["tempo"]["jsonData"]["tracesToLogsV2"]["query"])]
-    for path in dashboard_files():
-        for panel in load(path)["panels"]:
-            for target in panel["targets"]:
-                if target["datasource"]["type"] == "loki":
-                    exprs.append((relative(path), target["expr"]))
-    return exprs
+    return [(relative(DATASOURCES_FILE), DATASOURCES["tempo"]["jsonData"]["tracesToLogsV2"]["query"]),
+            *dashboard_queries("loki")]
 
 
 @pytest.mark.parametrize(("where", "expr"), _logql_expressions())
