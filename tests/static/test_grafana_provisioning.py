@@ -74,10 +74,14 @@ def test_datasource_link_points_at_a_provisioned_uid(where, uid):
     assert uid in TYPE_BY_UID, f"{where}: {uid!r} is not a provisioned data source uid"
 
 
+def assert_provisioned(reference: dict) -> None:
+    """A {"type", "uid"} data source reference names a provisioned data source."""
+    assert TYPE_BY_UID.get(reference["uid"]) == reference["type"], f"unknown data source {reference}"
+
+
 @pytest.mark.parametrize("panel", _panels())
 def test_panel_targets_a_provisioned_datasource(panel):
-    reference = panel["datasource"]
-    assert TYPE_BY_UID.get(reference["uid"]) == reference["type"], f"unknown data source {reference}"
+    assert_provisioned(panel["datasource"])
 
 
 @pytest.mark.parametrize("panel", _panels())
@@ -92,8 +96,7 @@ def test_panel_has_a_target(panel):
 
 @pytest.mark.parametrize("target", _targets())
 def test_target_queries_a_provisioned_datasource(target):
-    reference = target["datasource"]
-    assert TYPE_BY_UID.get(reference["uid"]) == reference["type"], f"unknown data source {reference}"
+    assert_provisioned(target["datasource"])
 
 
 @pytest.mark.parametrize("target", _targets())
