@@ -6,6 +6,7 @@ line, byte for byte (tests/support/raw_http.py)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -19,7 +20,11 @@ from tools.native.stack import SERVICES
 
 REJECTED_EVENT = "app.traceparent.rejected"
 REJECTED_VALUE = "app.traceparent.value"
+REJECTED_COUNT = "app.traceparent.rejected_count"
 WARN_MESSAGE = "rejected conflicting traceparent headers"
+# docs/contract.md: at most this many events, each value cut to this length.
+MAX_REJECTED_EVENTS = 8
+MAX_REJECTED_VALUE = 256
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,38 @@ def test_conflicting_duplicates_start_a_new_trace(stack, service, shape):
     assert recorded == sorted([first.header, second.header]), (
         f"{REJECTED_EVENT} events on the root span: {[e.attributes for e in root.events_named(REJECTED_EVENT)]}")
 
+    assert root.attributes.get(REJECTED_COUNT) == 2, root.attributes
+    line = warning_for(stack, service, x_trace_id, new_trace_id)
+    assert (line.get("header"), line.get("rejected_count")) == ("traceparent", 2), line
+
+
+def warning_for(stack, service: str, x_trace_id: str, trace_id: str) -> dict:
+    """The rejection's WARN line of one request, once it is written."""
     log = stack.log_path(service)
 
     def warned():
         for line in json_lines(log):
-            same_request = line.get("x_trace_id") == x_trace_id or line.get("trace_id") == new_trace_id
+            same_request = line.get("x_trace_id") == x_trace_id or line.get("trace_id") == trace_id
             if same_request and line.get("level") == "WARN" and line.get("message") == WARN_MESSAGE:
                 return line
         return NotYet(f"no WARN {WARN_MESSAGE!r} line for x_trace_id {x_trace_id} in {log}")
 
-    # The contract's message itself names the header, so finding the line is the whole check.
-    poll_until(warned, timeout=10, describe="the rejection's WARN log line")
+    return poll_until(warned, timeout=10, describe="the rejection's WARN log line")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_rejected_values_are_bounded_in_count_and_length(stack, service):
+    # 12 long conflicting values, 7 KB in all: under every server's header limit.
+    sent = [f"{fresh().header}-{'x' * 540}" for _ in range(12)]
+    body, x_trace_id = get_process(stack, service, header_lines("two-lines", sent))
+
+    root = server_span(stack, service, body["otel_trace_id"])
+    recorded = [event.attributes.get(REJECTED_VALUE, "") for event in root.events_named(REJECTED_EVENT)]
+    assert len(recorded) == MAX_REJECTED_EVENTS, f"{len(recorded)} {REJECTED_EVENT} events"
+    assert all(value in {v[:MAX_REJECTED_VALUE] for v in sent} for value in recorded), (
+        f"recorded values are not the sent ones cut to {MAX_REJECTED_VALUE}: {[len(v) for v in recorded]}")
+    assert root.attributes.get(REJECTED_COUNT) == len(sent), root.attributes
+
+    line = warning_for(stack, service, x_trace_id, body["otel_trace_id"])
+    assert (line.get("header"), line.get("rejected_count")) == ("traceparent", len(sent)), line
+    assert not any(value[:55] in json.dumps(line) for value in sent), f"a rejected value was logged: {line}"

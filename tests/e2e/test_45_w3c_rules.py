@@ -30,12 +30,16 @@ class Rule:
     traceparent: str
     continues: bool  # the outgoing call carries TRACE_ID (else a fresh trace id)
     sampled: bool | None = None  # expected sampled flag of the outgoing call, when it continues
+    flags: str | None = None  # expected flags byte exactly, when the rule is about the flags
 
 
 RULES = {
     "valid, sampled": Rule(f"00-{TRACE_ID}-{PARENT_ID}-01", continues=True, sampled=True),
     "valid, not sampled: the decision is kept": Rule(f"00-{TRACE_ID}-{PARENT_ID}-00", continues=True, sampled=False),
-    "the Level 2 random flag is accepted": Rule(f"00-{TRACE_ID}-{PARENT_ID}-03", continues=True, sampled=True),
+    "the Level 2 random flag is carried on (sampled)": Rule(f"00-{TRACE_ID}-{PARENT_ID}-03", continues=True,
+                                                             sampled=True, flags="03"),
+    "the Level 2 random flag is carried on (not sampled)": Rule(f"00-{TRACE_ID}-{PARENT_ID}-02", continues=True,
+                                                                 sampled=False, flags="02"),
     "a future version may add fields": Rule(f"cc-{TRACE_ID}-{PARENT_ID}-01-what-comes-next", continues=True,
                                             sampled=True),
     "version ff is forbidden": Rule(f"ff-{TRACE_ID}-{PARENT_ID}-01", continues=False),
@@ -77,8 +81,83 @@ def test_incoming_traceparent_rule(stack, service, rule):
     if rule.continues:
         assert trace_id == TRACE_ID, f"sent {rule.traceparent!r}, the service went on with {traceparents[0]!r}"
         assert (int(flags, 16) & 1 == 1) == rule.sampled, f"sampled flag of {traceparents[0]!r}"
+        if rule.flags is not None:
+            assert flags == rule.flags, f"sent flags {rule.flags}, the service went on with {traceparents[0]!r}"
         assert [m.strip() for line in tracestates for m in line.split(",")] == TRACESTATE.split(","), (
             f"tracestate of a continued trace must pass on unchanged: {tracestates}")
     else:
         assert trace_id != TRACE_ID, f"invalid {rule.traceparent!r} was accepted"
         assert tracestates == [], f"tracestate of a rejected traceparent must be dropped: {tracestates}"
+
+
+# Trace Context Level 2, "tracestate header": a list of at most 32 members,
+# each key=value; the whole header is discarded (never repaired) when any
+# member breaks a rule, while the traceparent is still continued.
+SIMPLE_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-*/"
+TRACESTATE_RULES = {
+    "two vendors": (["congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"], True),
+    "lines are combined in order": (["congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7"], True),
+    "empty members and white space are ignored": (["congo=1, ,\trojo=2 ,"], True),
+    "multi-tenant key": (["tenant@vendor=v,other=1"], True),
+    "every character a simple key may hold": ([f"a{SIMPLE_KEY_CHARS}=1"], True),
+    "a multi-tenant tenant may start with a digit": (["1tenant@vendor=1"], True),
+    "simple key of 256 characters": (["k" * 256 + "=1"], True),
+    "simple key of 257 characters": (["k" * 257 + "=1"], False),
+    "tenant of 241 and vendor of 14 characters": (["t" * 241 + "@" + "v" * 14 + "=1"], True),
+    "tenant of 242 characters": (["t" * 242 + "@vendor=1"], False),
+    "vendor of 15 characters": (["tenant@" + "v" * 15 + "=1"], False),
+    "vendor part empty": (["tenant@=1"], False),
+    "tenant part empty": (["@vendor=1"], False),
+    "two @ in a key": (["a@b@c=1"], False),
+    "vendor starting with a digit": (["tenant@1vendor=1"], False),
+    "upper-case key": (["Congo=1"], False),
+    "simple key starting with a digit": (["1congo=1"], False),
+    "key with an illegal character": (["con.go=1"], False),
+    "32 members": ([",".join(f"k{i}=v" for i in range(32))], True),
+    "33 members": ([",".join(f"k{i}=v" for i in range(33))], False),
+    "33 members over two lines": ([",".join(f"k{i}=v" for i in range(16)),
+                                   ",".join(f"k{i}=v" for i in range(16, 33))], False),
+    "duplicated key": (["congo=1,rojo=2,congo=3"], False),
+    "duplicated key across lines": (["congo=1", "congo=2"], False),
+    "value of 256 characters": (["congo=" + "v" * 256], True),
+    "value of 257 characters": (["congo=" + "v" * 257], False),
+    "value with every printable character allowed": (["congo=" + "".join(
+        chr(c) for c in range(0x21, 0x7F) if chr(c) not in ",=")], True),
+    "value with an inner space": (["congo=a b"], True),
+    "empty value": (["congo="], False),
+    "value with =": (["congo=a=b"], False),
+    "value with a comma inside a quoted-looking string": (['congo="a,b"'], False),
+    "member without =": (["congo"], False),
+    "one bad member spoils the list": (["congo=1,Rojo=2,sango=3"], False),
+}
+
+
+def members(lines: list[str]) -> list[str]:
+    return [member.strip() for line in lines for member in line.split(",") if member.strip()]
+
+
+def outgoing_tracestate(stack, service: str, tracestate_lines: list[str]) -> tuple[list[str], list[str]]:
+    """The traceparent and tracestate lines of the one call POST /test made."""
+    with RecordingServer() as far_end:
+        response = raw_http.send(
+            stack.service_urls[service], "POST", "/test",
+            [("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01"),
+             *[("tracestate", line) for line in tracestate_lines], ("Content-Type", "application/json")],
+            body=json.dumps([{"url": far_end.url, "arguments": []}]).encode())
+        calls = far_end.recorded()
+    assert response.status == 200, response.body[:500]
+    assert len(calls) == 1, f"{len(calls)} calls reached the recording server"
+    return calls[0].header_values("traceparent"), calls[0].header_values("tracestate")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("lines, valid", TRACESTATE_RULES.values(), ids=TRACESTATE_RULES.keys())
+def test_incoming_tracestate_rule(stack, service, lines, valid):
+    traceparents, tracestates = outgoing_tracestate(stack, service, lines)
+
+    assert len(traceparents) == 1 and traceparents[0].startswith(f"00-{TRACE_ID}-"), (
+        f"the valid traceparent must be continued whatever the tracestate: {traceparents}")
+    if valid:
+        assert members(tracestates) == members(lines), f"a valid tracestate must pass on unchanged: {tracestates}"
+    else:
+        assert members(tracestates) == [], f"an invalid tracestate must be dropped whole, not repaired: {tracestates}"

@@ -22,6 +22,10 @@ class TraceStore(Protocol):
     def get_trace(self, otel_trace_id: str) -> Trace | None:
         """The trace with this 32-hex id, or None while the store does not know it."""
 
+    def raw_trace(self, otel_trace_id: str) -> str:
+        """The store's own answer for this trace, as text: everything it kept
+        (attributes, events, resource), for checks that must see all of it."""
+
     def find_traces_by_x_trace_id(self, x_trace_id: str, since: float) -> list[str]:
         """32-hex ids of traces with a span whose app.x_trace_id is x_trace_id,
         started at or after `since` (seconds since the epoch)."""

@@ -35,6 +35,9 @@ class JaegerStore(HttpStoreClient):
         spans = spans_from_resource_spans(result.get("resourceSpans") or [], hex_id)
         return Trace(otel_trace_id, tuple(spans)) if spans else None
 
+    def raw_trace(self, otel_trace_id: str) -> str:
+        return self._get(f"/api/v3/traces/{otel_trace_id}", {"raw_traces": "true"}).text
+
     def services(self) -> list[str]:
         return self._json(self._get("/api/v3/services")).get("services") or []
 

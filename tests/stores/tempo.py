@@ -38,6 +38,9 @@ class TempoStore(HttpStoreClient):
         spans = spans_from_resource_spans(trace.get("resourceSpans") or [], base64_id)
         return Trace(otel_trace_id, tuple(spans)) if spans else None
 
+    def raw_trace(self, otel_trace_id: str) -> str:
+        return self._get(f"/api/v2/traces/{otel_trace_id}").text
+
     def find_traces_by_x_trace_id(self, x_trace_id: str, since: float) -> list[str]:
         body = self._json(self._get("/api/search", {
             "q": f"{{ span.{X_TRACE_ID_ATTRIBUTE} = {traceql_string(x_trace_id)} }}",
