@@ -6,7 +6,6 @@ leak and cannot be a coincidence."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from urllib.parse import urlencode
@@ -73,7 +72,8 @@ def sent(stack):
         with RecordingServer() as far_end:
             target = f"{far_end.url}/far?{carried.query(kept)}"
             response = requests.post(f"{stack.service_urls[service]}/test", headers=carried.headers(),
-                                     data=json.dumps([{"url": target, "arguments": []}]), timeout=20)
+                                     json=[{"url": target, "arguments": []}], timeout=20)
+            assert response.status_code == 200 and len(far_end.recorded()) == 1, response.text
         runs.append((f"{service} POST /test", response, 2, carried))
     return kept, runs
 
