@@ -7,12 +7,11 @@ import re
 
 import pytest
 
-from tests.stores.model import Trace
 from tests.support.ids import MINTED_X_TRACE_ID, OTEL_TRACE_ID
 from tests.support.logs import lines_per_process
 from tests.support.polling import NotYet, poll_until
-from tests.support.store_waits import wait_for_search, wait_for_trace
-from tests.support.trace_tree import dangling_parents, hop_roots, render, tree_differences
+from tests.support.store_waits import complete, wait_for_search, wait_for_trace
+from tests.support.trace_tree import hop_roots, render, tree_differences
 from tools.scenario_table import hop_count, load_scenarios, participating_services
 
 SCENARIOS = {scenario["name"]: scenario for scenario in load_scenarios()}
@@ -63,23 +62,12 @@ def test_answer(run_scenario, name):
                 f"results[{step}] was answered with other ids: {result}")
 
 
-def _complete(expected_hops: int):
-    def ready(trace: Trace):
-        hops = trace.of_kind("SERVER", "CLIENT")
-        dangling = dangling_parents(trace)
-        if len(hops) >= expected_hops and not dangling:
-            return True
-        return NotYet(f"{len(hops)} of {expected_hops} SERVER/CLIENT spans, "
-                      f"{len(dangling)} span(s) with a parent not in the store; {trace.summary()}")
-    return ready
-
-
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_trace_tree(run_scenario, stack, name):
     run = run_scenario(name)
     assert OTEL_TRACE_ID.match(run.otel_trace_id), "no otel_trace_id in the answer (see test_answer)"
     expected = run.scenario["tree"]
-    trace = wait_for_trace(stack.store, run.otel_trace_id, _complete(hop_count(expected)),
+    trace = wait_for_trace(stack.store, run.otel_trace_id, complete(hop_count(expected)),
                            timeout=stack.trace_timeout, describe=f"the complete trace of {name}")
 
     hops = trace.of_kind("SERVER", "CLIENT")

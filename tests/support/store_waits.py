@@ -7,6 +7,7 @@ from typing import Callable
 from tests.stores import TraceStore
 from tests.stores.model import Trace
 from tests.support.polling import NotYet, poll_until
+from tests.support.trace_tree import dangling_parents
 
 SEARCH_TIMEOUT = 30.0
 
@@ -33,6 +34,19 @@ def has_span(service: str, kind: str) -> Callable[[Trace], object]:
         if any(s.service == service and s.kind == kind for s in trace.spans):
             return True
         return NotYet(f"no {service} {kind} span yet in {trace.summary()}")
+    return ready
+
+
+def complete(expected_hops: int) -> Callable[[Trace], object]:
+    """The suite's rule for a complete trace: at least the scenario's number of
+    SERVER/CLIENT spans, and no span whose parent has not reached the store."""
+    def ready(trace: Trace):
+        hops = trace.of_kind("SERVER", "CLIENT")
+        dangling = dangling_parents(trace)
+        if len(hops) >= expected_hops and not dangling:
+            return True
+        return NotYet(f"{len(hops)} of {expected_hops} SERVER/CLIENT spans, "
+                      f"{len(dangling)} span(s) with a parent not in the store; {trace.summary()}")
     return ready
 
 
