@@ -26,8 +26,6 @@ ERROR_STYLE = "bold red"
 STATUS_WIDTH = 4
 DURATION_WIDTH = 9
 MIN_BAR_COLUMNS = 12
-KIND_SHORT = {"SERVER": "SERVER", "CLIENT": "CLIENT", "INTERNAL": "internal",
-              "PRODUCER": "PRODUCER", "CONSUMER": "CONSUMER", "UNSPECIFIED": "span"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,8 @@ def label(row: Row, styles: dict[str, str] | None = None) -> Text:
     if row.orphan:
         text.append("(parent missing) ", style="yellow")
     text.append(span.service, style=f"bold {styles.get(span.service, '')}".strip())
-    text.append(f" {KIND_SHORT.get(span.kind, span.kind)} ", style="dim")
+    # Lower case sets a service's own INTERNAL spans apart from the hops between services.
+    text.append(f" {span.kind.lower() if span.kind == 'INTERNAL' else span.kind} ", style="dim")
     text.append(span.name, style=ERROR_STYLE if row.error else "")
     return text
 
