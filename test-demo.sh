@@ -6,6 +6,7 @@
 #   ./test-demo.sh                      every scenario in scenarios/scenarios.json
 #   ./test-demo.sh parallel sequential  only the named ones
 #   ./test-demo.sh --json               one JSON object per scenario per line
+#   ./test-demo.sh --tree parallel      also draw each trace: span tree, errors, time bars
 #   ./test-demo.sh --help               all options (gateway URL, link mode)
 #
 # The work is done by tools/demo.py (Python standard library only).

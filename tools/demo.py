@@ -1,6 +1,6 @@
 """Run demo scenarios through the gateway and say whether each behaved as designed.
 
-    ./test-demo.sh [--json] [--gateway URL] [--mode auto|native|compose] [SCENARIO ...]
+    ./test-demo.sh [--json | --tree] [--gateway URL] [--mode auto|native|compose] [SCENARIO ...]
 
 Scenarios come from scenarios/scenarios.json; without names, all of them run.
 A scenario behaves as designed when the gateway's HTTP status is the table's
@@ -8,7 +8,8 @@ A scenario behaves as designed when the gateway's HTTP status is the table's
 body carries the request's X-Trace-ID and a 32-hex OpenTelemetry trace id.
 Each result links to its trace: Jaeger's query API natively (the Jaeger
 binary built from the Go module proxy serves no UI, only a placeholder page),
-Grafana Explore (Tempo datasource) in docker compose.
+Grafana Explore (Tempo datasource) in docker compose. `--tree` also draws each
+trace in the terminal with tools/trace.py (which needs the tooling virtualenv).
 
 Exit status: 0 all as designed, 1 some misbehaved, 2 gateway unreachable or bad usage.
 Standard library only, so it runs before any virtualenv exists.
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 import urllib.error
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.native.settings import read_dotenv  # noqa: E402
 from tools.scenario_table import load_scenarios, select  # noqa: E402
 
+TRACE_COMMAND = Path(__file__).resolve().parent / "trace.py"
 OTEL_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 REQUEST_TIMEOUT_S = 30
 PROBE_TIMEOUT_S = 2
@@ -141,8 +144,22 @@ def parse_args(argv: list[str], env: dict[str, str]) -> argparse.Namespace:
     parser.add_argument("--mode", choices=["auto", "native", "compose"], default=os.environ.get("DEMO_MODE", "auto"),
                         help="where trace links point: Jaeger (native) or Grafana (compose); "
                              "auto picks native when Jaeger answers")
-    parser.add_argument("--json", action="store_true", help="one JSON object per scenario per line")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON object per scenario per line")
+    output.add_argument("--tree", action="store_true",
+                        help="draw each trace (span tree, errors, time bars) under its result, via tools/trace.py")
     return parser.parse_args(argv)
+
+
+def draw_tree(outcome: Outcome, mode: str) -> None:
+    """tools/trace.py waits for the complete trace and draws it; it says itself what went wrong."""
+    sys.stdout.flush()
+    store = "jaeger" if mode == "native" else "tempo"
+    drawn = subprocess.run([sys.executable, str(TRACE_COMMAND), "--store", store, "--scenario", outcome.scenario,
+                            outcome.otel_trace_id], check=False)
+    if drawn.returncode != 0:
+        print(f"      (tools/trace.py exited {drawn.returncode})")
+    print()
 
 
 def main(argv: list[str]) -> int:
@@ -173,6 +190,8 @@ def main(argv: list[str]) -> int:
             print(json.dumps(asdict(outcome)), flush=True)
         else:
             print_human(outcome, width)
+            if args.tree and outcome.links:
+                draw_tree(outcome, mode)
     misbehaved = [o.scenario for o in outcomes if not o.as_designed]
     if not args.json:
         print(f"\n{len(outcomes)} scenario(s): {len(outcomes) - len(misbehaved)} as designed, "

@@ -10,7 +10,7 @@ import pytest
 from tests.support.ids import MINTED_X_TRACE_ID, OTEL_TRACE_ID
 from tests.support.logs import lines_per_process
 from tests.support.polling import NotYet, poll_until
-from tests.support.store_waits import is_complete, wait_for_search, wait_for_trace
+from tests.support.store_waits import complete, wait_for_search, wait_for_trace
 from tests.support.trace_tree import hop_roots, render, tree_differences
 from tools.scenario_table import hop_count, load_scenarios, participating_services
 
@@ -67,7 +67,7 @@ def test_trace_tree(run_scenario, stack, name):
     run = run_scenario(name)
     assert OTEL_TRACE_ID.match(run.otel_trace_id), "no otel_trace_id in the answer (see test_answer)"
     expected = run.scenario["tree"]
-    trace = wait_for_trace(stack.store, run.otel_trace_id, is_complete(hop_count(expected)),
+    trace = wait_for_trace(stack.store, run.otel_trace_id, complete(hop_count(expected)),
                            timeout=stack.trace_timeout, describe=f"the complete trace of {name}")
 
     hops = trace.of_kind("SERVER", "CLIENT")

@@ -15,7 +15,7 @@ import requests
 
 from tests.support.ids import OTEL_TRACE_ID
 from tests.support.recording_server import RecordingServer
-from tests.support.store_waits import is_complete, wait_for_trace
+from tests.support.store_waits import complete, wait_for_trace
 from tools.native.stack import SERVICES
 from tools.scenario_table import hop_count, load_scenarios
 
@@ -101,7 +101,7 @@ def test_no_secret_reaches_the_trace_store(stack, sent):
     leaks, redacted_seen, kept_seen = {}, False, False
     for label, response, hops, carried in runs:
         trace_id = trace_id_of(response)
-        wait_for_trace(stack.store, trace_id, is_complete(hops), timeout=stack.trace_timeout,
+        wait_for_trace(stack.store, trace_id, complete(hops), timeout=stack.trace_timeout,
                        describe=f"the complete trace of {label}")
         raw = stack.store.raw_trace(trace_id)
         found = [value for value in carried.values if value in raw]

@@ -37,9 +37,9 @@ def has_span(service: str, kind: str) -> Callable[[Trace], object]:
     return ready
 
 
-def is_complete(expected_hops: int) -> Callable[[Trace], object]:
-    """The suite's definition of a complete trace: every SERVER/CLIENT span the
-    scenario table expects is stored, and no span points at a missing parent."""
+def complete(expected_hops: int) -> Callable[[Trace], object]:
+    """The suite's rule for a complete trace: at least the scenario's number of
+    SERVER/CLIENT spans, and no span whose parent has not reached the store."""
     def ready(trace: Trace):
         hops = trace.of_kind("SERVER", "CLIENT")
         dangling = dangling_parents(trace)
