@@ -6,13 +6,12 @@ on, services that scale, and a Grafana that starts offline."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
 from .repo_files import COMPOSE, DOTENV, REPO, SERVICES, TEMPO_FILE, load, relative
 from .tools_on_path import venv_tool
-
-import subprocess
 
 SERVICES_BY_NAME = COMPOSE["services"]
 TEMPO = load(TEMPO_FILE)

@@ -7,10 +7,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import requests
+import yaml
 
 from tests.support.polling import NotYet, PollTimeout, poll_until
 from tools.native.settings import REPO, read_dotenv
@@ -130,8 +130,6 @@ def check_traceql_metrics(urls: Urls) -> Verdict:
 
 
 def datasource_uids() -> list[str]:
-    import yaml
-
     return [source["uid"] for source in yaml.safe_load(DATASOURCES_FILE.read_text())["datasources"]]
 
 
