@@ -13,7 +13,6 @@ from .query_names import logql_filter_labels, logql_stream_labels
 from .repo_files import (
     COMPOSE,
     DATASOURCES_FILE,
-    DOTENV,
     LOG_SCHEMA_FILE,
     LOKI_FILE,
     PROMETHEUS_FILE,
@@ -53,10 +52,15 @@ def _port(endpoint: str) -> int:
         ("otel-collector-self", "COLLECTOR_TELEMETRY_PORT"),
     ],
 )
-def test_prometheus_scrapes_the_collector_ports_from_env(job, env_port):
+def test_prometheus_scrapes_the_ports_the_collector_listens_on(job, env_port):
+    """prometheus.yml cannot read .env, so in compose these internal ports are
+    fixed in the Collector's environment (and never published): changing a
+    port in .env cannot silently break the scrape."""
     jobs = {entry["job_name"]: entry for entry in load(PROMETHEUS_FILE)["scrape_configs"]}
     targets = jobs[job]["static_configs"][0]["targets"]
-    assert targets == [f"otel-collector:{DOTENV[env_port]}"]
+    port = SERVICES["otel-collector"]["environment"][env_port]
+    assert targets == [f"otel-collector:{port}"]
+    assert not any(spec.endswith(f":{port}") or f"{{{env_port}}}" in spec for spec in SERVICES["otel-collector"]["ports"])
 
 
 def test_collector_sends_traces_to_tempos_otlp_grpc_receiver():
