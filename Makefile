@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: up build test demo
+.PHONY: up build test demo compose-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
 	$(PYTHON) -m tools.native up
@@ -16,3 +16,6 @@ test:   ## the full test run: unit tests, config checks, e2e on the native stack
 
 demo:   ## run every demo scenario against a running stack
 	./test-demo.sh
+
+compose-check:  ## needs Docker: compose stack up, e2e suite on Tempo, Loki/Prometheus/Grafana checks, down
+	.venv/bin/python -m tools.compose_check

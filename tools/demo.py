@@ -6,10 +6,12 @@ Scenarios come from scenarios/scenarios.json; without names, all of them run.
 A scenario behaves as designed when the gateway's HTTP status is the table's
 `expect_status` (a failure scenario that fails as designed passes) and the
 body carries the request's X-Trace-ID and a 32-hex OpenTelemetry trace id.
-Each result links to its trace: Jaeger's query API natively (the Jaeger
-binary built from the Go module proxy serves no UI, only a placeholder page),
-Grafana Explore (Tempo datasource) in docker compose. `--tree` also draws each
-trace in the terminal with tools/trace.py (which needs the tooling virtualenv).
+Each result links to its trace: `trace_api`, the trace store's API (Jaeger's
+`/api/v3/traces/<id>` natively, where the Jaeger binary built from the Go module
+proxy serves no UI; Tempo's `/api/v2/traces/<id>` in docker compose), and in
+docker compose also `trace_ui`, Grafana Explore on the Tempo data source.
+`--tree` also draws each trace in the terminal with tools/trace.py (which needs
+the tooling virtualenv).
 
 Exit status: 0 all as designed, 1 some misbehaved, 2 gateway unreachable or bad usage.
 Standard library only, so it runs before any virtualenv exists.
@@ -71,6 +73,7 @@ def trace_links(mode: str, env: dict[str, str], otel_trace_id: str) -> dict[str,
     if mode == "native":
         jaeger = local_url(env, "JAEGER_QUERY_PORT")
         return {"trace_api": f"{jaeger}/api/v3/traces/{otel_trace_id}"}
+    tempo = local_url(env, "TEMPO_PORT")
     pane = {"trace": {
         "datasource": "tempo",
         "queries": [{"refId": "A", "datasource": {"type": "tempo", "uid": "tempo"},
@@ -78,7 +81,8 @@ def trace_links(mode: str, env: dict[str, str], otel_trace_id: str) -> dict[str,
         "range": {"from": "now-1h", "to": "now"},
     }}
     panes = urllib.parse.quote(json.dumps(pane, separators=(",", ":")))
-    return {"trace_ui": f"{local_url(env, 'GRAFANA_PORT')}/explore?schemaVersion=1&orgId=1&panes={panes}"}
+    return {"trace_api": f"{tempo}/api/v2/traces/{otel_trace_id}",
+            "trace_ui": f"{local_url(env, 'GRAFANA_PORT')}/explore?schemaVersion=1&orgId=1&panes={panes}"}
 
 
 def call(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

@@ -6,7 +6,15 @@ proof of a clean shutdown (drain, flush, exit). To test a stack that is
 already running (docker compose, another machine), point the suite at it:
 
     E2E_GATEWAY_URL    gateway base URL; when set, nothing is started or stopped
-    E2E_SERVICE_A_URL  direct URL of each service (…_B_…, …_C_…); default from .env
+    E2E_SERVICE_A_URL  direct URL of each service (…_B_…, …_C_…). Natively the
+                       default comes from .env; for a stack started elsewhere
+                       only these say where a service's own port is (compose
+                       publishes them with docker-compose.direct-ports.yml), and
+                       tests that call a service directly skip without them
+    E2E_SAME_HOST      1 when the services of a stack started elsewhere run on
+                       this machine's loopback (an external native stack), so
+                       they can call back a recording server on 127.0.0.1; in
+                       compose they cannot, and those tests skip
     E2E_STORE          trace store kind: jaeger (default) or tempo
     E2E_STORE_URL      its base URL; default the .env port of that store
     E2E_LOG_DIR        folder with gateway.log and service-*.log; native default
@@ -37,10 +45,19 @@ REQUEST_TIMEOUT = 20.0
 CONTRACT_LOG_FILES = ("gateway", *SERVICES)
 
 
+class DirectUrls(dict):
+    """Direct service URLs; looking up one that is not known skips the test."""
+
+    def __missing__(self, service: str) -> str:
+        variable = f"E2E_{service.upper().replace('-', '_')}_URL"
+        pytest.skip(f"{service}'s own port is unknown for a stack started elsewhere: set {variable} "
+                    "(compose publishes it with docker-compose.direct-ports.yml)")
+
+
 @dataclass
 class StackUnderTest:
     gateway_url: str
-    service_urls: dict[str, str]
+    service_urls: DirectUrls
     store: TraceStore
     log_dir: Path | None
     trace_timeout: float
@@ -52,18 +69,27 @@ class StackUnderTest:
             pytest.skip("log files unknown for this stack (set E2E_LOG_DIR)")
         return self.log_dir / f"{name}.log"
 
+    def require_callbacks(self) -> None:
+        """Skip unless the services can reach a server on this machine's 127.0.0.1."""
+        if self.native is None and os.environ.get("E2E_SAME_HOST") != "1":
+            pytest.skip("the services cannot call back a recording server on this machine's 127.0.0.1 "
+                        "(containers have their own loopback); set E2E_SAME_HOST=1 for an external native stack")
+
     def require_native(self) -> NativeStack:
         if self.native is None:
             pytest.skip("needs control over the stack's processes (native mode)")
         return self.native
 
 
-def _default_urls(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Direct service URLs (E2E_SERVICE_X_URL or .env) and each store's default URL."""
-    services = {}
+def _default_urls(env: dict[str, str], external: bool) -> tuple[DirectUrls, dict[str, str]]:
+    """Direct service URLs (E2E_SERVICE_X_URL, else .env natively) and each store's default URL."""
+    services = DirectUrls()
     for name in SERVICES:
         variable = name.upper().replace("-", "_")  # service-a -> SERVICE_A
-        services[name] = os.environ.get(f"E2E_{variable}_URL", f"http://{LOOPBACK}:{env[f'{variable}_PORT']}")
+        if f"E2E_{variable}_URL" in os.environ:
+            services[name] = os.environ[f"E2E_{variable}_URL"]
+        elif not external:
+            services[name] = f"http://{LOOPBACK}:{env[f'{variable}_PORT']}"
     stores = {"jaeger": f"http://{LOOPBACK}:{env['JAEGER_QUERY_PORT']}",
               "tempo": f"http://{LOOPBACK}:{env['TEMPO_PORT']}"}
     return services, stores
@@ -72,7 +98,7 @@ def _default_urls(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackUnderTest]:
     env = read_dotenv()
-    service_urls, store_urls = _default_urls(env)
+    service_urls, store_urls = _default_urls(env, external=bool(os.environ.get("E2E_GATEWAY_URL")))
     store_kind = os.environ.get("E2E_STORE", "jaeger")
     store = make_store(store_kind, os.environ.get("E2E_STORE_URL", store_urls[store_kind]))
     options = dict(
@@ -147,3 +173,9 @@ def run_scenario(stack: StackUnderTest) -> Callable[[str], ScenarioRun]:
         return done[name]
 
     return run
+
+
+@pytest.fixture
+def callbacks_reach_this_host(stack: StackUnderTest) -> None:
+    """For tests whose service calls a recording server started by the test."""
+    stack.require_callbacks()

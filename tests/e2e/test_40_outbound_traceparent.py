@@ -16,6 +16,9 @@ from tests.support.store_waits import wait_for_trace
 from tests.support.trace_tree import effective_parent
 from tools.native.stack import SERVICES
 
+# The service under test calls a recording server on this machine.
+pytestmark = pytest.mark.usefixtures("callbacks_reach_this_host")
+
 CALLS = 3
 # Two list-members in two lines, with an empty line between them that must be ignored.
 TRACESTATE_LINES = ["congo=t61rcWkgMzE", "", "rojo=00f067aa0ba902b7"]

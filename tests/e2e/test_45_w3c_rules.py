@@ -19,6 +19,9 @@ from tests.support import raw_http
 from tests.support.recording_server import RecordingServer
 from tools.native.stack import SERVICES
 
+# The service under test calls a recording server on this machine.
+pytestmark = pytest.mark.usefixtures("callbacks_reach_this_host")
+
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 TRACESTATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"

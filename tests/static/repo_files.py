@@ -55,11 +55,11 @@ def dashboard_files() -> list[Path]:
 def dashboard_queries(datasource_type: str) -> list[tuple[str, str]]:
     """(dashboard file, query) of every panel target of one data source type."""
     return [
-        (relative(path), target["expr"])
+        (relative(path), target["query" if datasource_type == "tempo" else "expr"])
         for path in dashboard_files()
         for panel in load(path)["panels"]
         for target in panel["targets"]
-        if target["datasource"]["type"] == datasource_type
+        if target["datasource"]["type"] == datasource_type and (datasource_type != "tempo" or "query" in target)
     ]
 
 

@@ -4,13 +4,15 @@ not in the other fails here instead of silently breaking a link in Grafana."""
 
 from __future__ import annotations
 
+import re
+
+import jmespath
 import pytest
 
 from .query_names import logql_filter_labels, logql_stream_labels
 from .repo_files import (
     COMPOSE,
     DATASOURCES_FILE,
-    DOTENV,
     LOG_SCHEMA_FILE,
     LOKI_FILE,
     PROMETHEUS_FILE,
@@ -50,10 +52,15 @@ def _port(endpoint: str) -> int:
         ("otel-collector-self", "COLLECTOR_TELEMETRY_PORT"),
     ],
 )
-def test_prometheus_scrapes_the_collector_ports_from_env(job, env_port):
+def test_prometheus_scrapes_the_ports_the_collector_listens_on(job, env_port):
+    """prometheus.yml cannot read .env, so in compose these internal ports are
+    fixed in the Collector's environment (and never published): changing a
+    port in .env cannot silently break the scrape."""
     jobs = {entry["job_name"]: entry for entry in load(PROMETHEUS_FILE)["scrape_configs"]}
     targets = jobs[job]["static_configs"][0]["targets"]
-    assert targets == [f"otel-collector:{DOTENV[env_port]}"]
+    port = SERVICES["otel-collector"]["environment"][env_port]
+    assert targets == [f"otel-collector:{port}"]
+    assert not any(spec.endswith(f":{port}") or f"{{{env_port}}}" in spec for spec in SERVICES["otel-collector"]["ports"])
 
 
 def test_collector_sends_traces_to_tempos_otlp_grpc_receiver():
@@ -102,7 +109,23 @@ def test_request_ids_are_structured_metadata_from_the_log_schema(field):
     assert field in STRUCTURED_METADATA
     assert field not in PROMTAIL_LABELS
     assert field in LOG_SCHEMA["required"]
-    assert _stage("json")["expressions"][field] == field
+
+
+# Log lines -> what Promtail's json stage extracts for a request id. An empty
+# id must come out as null: Promtail skips null values, so the line carries no
+# such structured metadata and Grafana offers no link that would lead nowhere.
+EXTRACTION_CASES = {
+    "set": ("4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736"),
+    "empty": ("", None),
+    "absent": (..., None),
+}
+
+
+@pytest.mark.parametrize("field", ["trace_id", "span_id", "x_trace_id"])
+@pytest.mark.parametrize(("value", "extracted"), EXTRACTION_CASES.values(), ids=EXTRACTION_CASES.keys())
+def test_promtail_extracts_a_request_id_only_when_set(field, value, extracted):
+    line = {"level": "INFO", "x_other": "x"} | ({} if value is ... else {field: value, f"x_{field}": "other"})
+    assert jmespath.search(_stage("json")["expressions"][field], line) == extracted
 
 
 def test_promtail_reads_the_log_lines_own_timestamp():
@@ -125,9 +148,20 @@ def test_logql_filters_on_fields_promtail_keeps(where, expr):
     assert logql_filter_labels(expr) <= STRUCTURED_METADATA | PROMTAIL_LABELS, f"{where}: {expr}"
 
 
-@pytest.mark.parametrize("field", [f["matcherRegex"] for f in DATASOURCES["loki"]["jsonData"]["derivedFields"]])
-def test_log_to_trace_links_read_structured_metadata(field):
-    assert field in STRUCTURED_METADATA
+def _provisioned(value: str) -> str:
+    """A provisioning value as Grafana reads it: `$$` is a literal `$`."""
+    return value.replace("$$", "$")
+
+
+@pytest.mark.parametrize("field", DATASOURCES["loki"]["jsonData"]["derivedFields"], ids=lambda f: f["name"])
+def test_log_to_trace_link_matches_exactly_its_own_metadata_key(field):
+    """Grafana tests matcherRegex against every label and metadata key name
+    (RegExp.test, i.e. a search, not a full match) and links the first key
+    that matches: `trace_id` unanchored also matches `x_trace_id`."""
+    assert field["matcherType"] == "label"
+    pattern = re.compile(_provisioned(field["matcherRegex"]))
+    keys = STRUCTURED_METADATA | PROMTAIL_LABELS | {"service_name", "detected_level", "filename"}
+    assert {key for key in keys if pattern.search(key)} == {field["name"]}
 
 
 def test_x_trace_id_search_uses_the_span_attribute_the_contract_promises():
@@ -168,6 +202,7 @@ def test_prometheus_accepts_what_tempo_remote_writes():
                 TEMPO["storage"]["trace"]["wal"]["path"],
                 TEMPO["storage"]["trace"]["local"]["path"],
                 TEMPO["metrics_generator"]["storage"]["path"],
+                TEMPO["metrics_generator"]["traces_storage"]["path"],
             ],
         ),
         ("loki", "/loki", [LOKI["common"]["path_prefix"], LOKI["compactor"]["working_directory"]]),
@@ -179,3 +214,14 @@ def test_state_is_written_to_the_named_volume(service, volume_target, config_pat
     targets = [volume.split(":")[1] for volume in named]
     assert volume_target in targets
     assert all(path.startswith(volume_target + "/") or path == volume_target for path in config_paths)
+
+
+def test_tempo_answers_the_traceql_metrics_grafana_asks_for():
+    """The Tempo data source streams metrics and a dashboard runs a TraceQL
+    metrics query; without local-blocks and traces_storage Tempo answers
+    "localblocks processor not found"."""
+    assert DATASOURCES["tempo"]["jsonData"]["streamingEnabled"]["metrics"] is True
+    assert "local-blocks" in TEMPO["overrides"]["defaults"]["metrics_generator"]["processors"]
+    assert TEMPO["metrics_generator"]["traces_storage"]["path"]
+    metrics_queries = [query for _, query in dashboard_queries("tempo") if re.search(r"\|\s*(rate|count_over_time|quantile_over_time)\(", query)]
+    assert metrics_queries, "no dashboard panel uses TraceQL metrics"

@@ -93,9 +93,12 @@ def test_compose_mode_links_to_grafana_explore():
     with fake_gateway() as gateway:
         result = subprocess.run([str(SCRIPT), "--gateway", gateway.url, "--mode", "compose", "--json", "parallel"],
                                 capture_output=True, text=True, timeout=60)
-    link = json.loads(result.stdout)["links"]["trace_ui"]
-    assert link.startswith("http://127.0.0.1:3000/explore?")
+    links = json.loads(result.stdout)["links"]
+    link = links["trace_ui"]
+    assert link.startswith(f"http://127.0.0.1:{read_dotenv()['GRAFANA_PORT']}/explore?")
     assert "%22uid%22%3A%22tempo%22" in link and FAKE_TRACE_ID in link
+    # Tempo's trace-by-id API, what tests/e2e/test_70 checks against a compose stack.
+    assert links["trace_api"] == f"http://127.0.0.1:{read_dotenv()['TEMPO_PORT']}/api/v2/traces/{FAKE_TRACE_ID}"
 
 
 @pytest.mark.parametrize("args, message", [
