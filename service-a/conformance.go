@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,9 @@ import (
 )
 
 const (
-	// maxConformanceBody bounds the POST /test body.
-	maxConformanceBody = 1 << 20
+	// maxConformanceBody bounds the POST /test body (docs/contract.md,
+	// "Input rules"): 32 calls with their arguments fit many times over.
+	maxConformanceBody = 64 << 10
 	// maxConformanceCalls bounds the calls one request may ask for, each of
 	// which may wait out the full downstream timeout (docs/contract.md).
 	maxConformanceCalls = 32
@@ -34,7 +36,20 @@ type conformanceCall struct {
 // It sends requests to URLs chosen by the caller: it is reachable on the
 // service's own port only, never through the gateway.
 func (a *app) conformance(c *gin.Context) {
-	calls, err := decodeConformanceCalls(http.MaxBytesReader(c.Writer, c.Request.Body, maxConformanceBody))
+	body, err := readBody(c, maxConformanceBody)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		a.reject(c, http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("the body must be at most %d bytes", maxConformanceBody))
+		return
+	case err != nil:
+		// Cut short, a malformed chunk, or not all there within the server's
+		// read timeout (server.go): the client's fault, answered as such.
+		a.reject(c, http.StatusBadRequest, "invalid_body", "the body could not be read completely")
+		return
+	}
+	calls, err := decodeConformanceCalls(body)
 	if err != nil {
 		a.reject(c, http.StatusBadRequest, "invalid_body", err.Error())
 		return
@@ -47,16 +62,25 @@ func (a *app) conformance(c *gin.Context) {
 			arguments = json.RawMessage("[]")
 		}
 		if err := a.downstream.postJSON(ctx, call.URL, arguments); err != nil {
-			a.logger.WarnContext(ctx, "conformance call failed", "url", call.URL, "error", err)
+			a.logger.WarnContext(ctx, "conformance call failed", "url", loggableURL(call.URL), "error", loggableError(err))
 		}
 	}
 	c.JSON(http.StatusOK, []any{})
 }
 
+// readBody reads the whole request body, refusing more than limit bytes; a
+// Content-Length over the limit is refused before anything is read.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	if c.Request.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	return io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+}
+
 var errConformanceBody = errors.New(`body must be a JSON array of {"url": "http(s)://...", "arguments": [...]}`)
 
-func decodeConformanceCalls(body io.Reader) ([]conformanceCall, error) {
-	decoder := json.NewDecoder(body)
+func decodeConformanceCalls(body []byte) ([]conformanceCall, error) {
+	decoder := json.NewDecoder(bytes.NewReader(body))
 	var calls []conformanceCall
 	if err := decoder.Decode(&calls); err != nil || calls == nil {
 		return nil, errConformanceBody

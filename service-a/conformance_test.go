@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,13 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// recorded returns a copy of the calls received so far.
+func (h *harness) recorded() []harnessCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.calls)
+}
+
 func TestConformanceEndpoint(t *testing.T) {
 	h := newHarness(t)
 	svc := newTestService(t, testConfig(nil, nil))
@@ -58,8 +66,9 @@ func TestConformanceEndpoint(t *testing.T) {
 	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != "[]" {
 		t.Fatalf("answer %d %s, want 200 []", rec.Code, rec.Body)
 	}
-	if len(h.calls) != 3 {
-		t.Fatalf("harness got %d calls, want 3", len(h.calls))
+	calls := h.recorded()
+	if len(calls) != 3 {
+		t.Fatalf("harness got %d calls, want 3", len(calls))
 	}
 
 	clients := svc.clientSpans()
@@ -67,7 +76,7 @@ func TestConformanceEndpoint(t *testing.T) {
 		t.Fatalf("%d client spans, want 3", len(clients))
 	}
 	seenParents := map[string]bool{}
-	for i, call := range h.calls {
+	for i, call := range calls {
 		if want := []string{"/one", "/two", "/three"}[i]; call.path != want {
 			t.Errorf("call %d went to %s, want %s (in order)", i, call.path, want)
 		}
@@ -92,36 +101,88 @@ func TestConformanceEndpoint(t *testing.T) {
 	}
 
 	var args any
-	if err := json.Unmarshal([]byte(h.calls[0].body), &args); err != nil || mustJSON(args) != `[{"arguments":[],"url":"http://example.invalid/"}]` {
-		t.Errorf("first call body %q, want the entry's arguments", h.calls[0].body)
+	if err := json.Unmarshal([]byte(calls[0].body), &args); err != nil || mustJSON(args) != `[{"arguments":[],"url":"http://example.invalid/"}]` {
+		t.Errorf("first call body %q, want the entry's arguments", calls[0].body)
 	}
 }
 
-func TestConformanceEndpointRejectsMalformedBodies(t *testing.T) {
-	tests := []struct{ name, body string }{
-		{"empty", ""},
-		{"not JSON", "{{"},
-		{"an object", `{"url": "http://127.0.0.1:1/"}`},
-		{"null", "null"},
-		{"a string entry", `["http://127.0.0.1:1/"]`},
-		{"missing url", `[{"arguments": []}]`},
-		{"non-http url", `[{"url": "file:///etc/passwd", "arguments": []}]`},
-		{"trailing data", `[] []`},
-		{"too many calls", "[" + strings.Repeat(`{"url": "http://127.0.0.1:1/", "arguments": []},`, maxConformanceCalls) + `{"url": "http://127.0.0.1:1/", "arguments": []}]`},
-		{"too large", `[{"url": "http://127.0.0.1:1/", "arguments": ["` + strings.Repeat("a", maxConformanceBody) + `"]}]`},
+func TestConformanceEndpointRejectsBadBodies(t *testing.T) {
+	entry := `{"url": "http://127.0.0.1:1/", "arguments": []}`
+	tests := []struct {
+		name          string
+		body          string
+		contentLength int64 // declared length when it differs from the body's; 0: the body's
+		wantStatus    int
+		wantError     string
+	}{
+		{name: "empty", body: "", wantStatus: 400, wantError: "invalid_body"},
+		{name: "not JSON", body: "{{", wantStatus: 400, wantError: "invalid_body"},
+		{name: "an object", body: `{"url": "http://127.0.0.1:1/"}`, wantStatus: 400, wantError: "invalid_body"},
+		{name: "null", body: "null", wantStatus: 400, wantError: "invalid_body"},
+		{name: "a string entry", body: `["http://127.0.0.1:1/"]`, wantStatus: 400, wantError: "invalid_body"},
+		{name: "missing url", body: `[{"arguments": []}]`, wantStatus: 400, wantError: "invalid_body"},
+		{name: "non-http url", body: `[{"url": "file:///etc/passwd", "arguments": []}]`, wantStatus: 400, wantError: "invalid_body"},
+		{name: "trailing data", body: `[] []`, wantStatus: 400, wantError: "invalid_body"},
+		{name: "too many calls", body: "[" + strings.Repeat(entry+",", maxConformanceCalls) + entry + "]", wantStatus: 400, wantError: "invalid_body"},
+		{name: "64 KiB and 1 byte", body: "[]" + strings.Repeat(" ", maxConformanceBody-1), wantStatus: 413, wantError: "body_too_large"},
+		{name: "1 MiB", body: `[{"url": "http://127.0.0.1:1/", "arguments": ["` + strings.Repeat("a", 1<<20) + `"]}]`,
+			wantStatus: 413, wantError: "body_too_large"},
+		{name: "Content-Length over 64 KiB", body: "[]", contentLength: maxConformanceBody + 1, wantStatus: 413, wantError: "body_too_large"},
+		{name: "exactly 64 KiB is accepted", body: "[]" + strings.Repeat(" ", maxConformanceBody-2), wantStatus: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := newTestService(t, testConfig(nil, nil))
-			rec := svc.serve(httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(tt.body)))
-			if rec.Code != 400 {
-				t.Fatalf("status %d, want 400", rec.Code)
+			req := httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(tt.body))
+			if tt.contentLength != 0 {
+				req.ContentLength = tt.contentLength
 			}
-			if body := decodeBody(t, rec); body["error"] != "invalid_body" {
-				t.Errorf("error %v, want invalid_body", body["error"])
+			rec := svc.serve(req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %.300s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if tt.wantError != "" {
+				if body := decodeBody(t, rec); body["error"] != tt.wantError {
+					t.Errorf("error %v, want %s", body["error"], tt.wantError)
+				}
 			}
 			if n := len(svc.clientSpans()); n != 0 {
-				t.Errorf("%d calls made for a malformed body", n)
+				t.Errorf("%d calls made", n)
+			}
+		})
+	}
+}
+
+// TestConformanceCarriesTraceFlags: the flags of an accepted traceparent,
+// the Level 2 random flag included, reach every outgoing call.
+func TestConformanceCarriesTraceFlags(t *testing.T) {
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	tests := []struct{ incoming, wantFlags string }{
+		{"00", "00"},
+		{"01", "01"},
+		{"02", "02"},
+		{"03", "03"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.incoming, func(t *testing.T) {
+			h := newHarness(t)
+			svc := newTestService(t, testConfig(nil, nil))
+			req := httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(
+				fmt.Sprintf(`[{"url": "%[1]s/one", "arguments": []}, {"url": "%[1]s/two", "arguments": []}]`, h.URL)))
+			req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-"+tt.incoming)
+
+			if rec := svc.serve(req); rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			calls := h.recorded()
+			if len(calls) != 2 {
+				t.Fatalf("%d calls, want 2", len(calls))
+			}
+			for i, call := range calls {
+				if len(call.traceparent) != 1 || !strings.HasPrefix(call.traceparent[0], "00-"+traceID+"-") ||
+					!strings.HasSuffix(call.traceparent[0], "-"+tt.wantFlags) {
+					t.Errorf("call %d traceparent %q, want trace %s with flags %s", i, call.traceparent, traceID, tt.wantFlags)
+				}
 			}
 		})
 	}

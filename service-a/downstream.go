@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -146,8 +147,29 @@ func (d *downstreamClient) send(ctx context.Context, method, url string, body io
 
 func (d *downstreamClient) failed(ctx context.Context, url string, result callResult) callResult {
 	d.logger.WarnContext(ctx, "downstream call failed",
-		"url", url, "response_status", result.status, "reason", result.code, "error", result.err)
+		"url", loggableURL(url), "response_status", result.status, "reason", result.code, "error", loggableError(result.err))
 	return result
+}
+
+// loggableURL is a URL as log lines may carry it: scheme, host and path. The
+// query string (where credentials travel) and any user info never reach a
+// log line (docs/contract.md, "Secrets never stored").
+func loggableURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+}
+
+// loggableError drops the URL net/http writes into a failed call's error
+// (Get "http://host/path?token=...": ...), keeping what went wrong.
+func loggableError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return fmt.Errorf("%s: %w", urlErr.Op, urlErr.Err)
+	}
+	return err
 }
 
 // transportFailure names a failure that is not an HTTP status: the per-call

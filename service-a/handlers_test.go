@@ -159,6 +159,10 @@ func TestEndpoints(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, c := newFakeDownstream(t, "service-b"), newFakeDownstream(t, "service-c")
+			if len(tt.wantCalls) > 1 && !tt.wantOrdered {
+				b.meeting = newMeeting(len(tt.wantCalls))
+				c.meeting = b.meeting
+			}
 			svc := newTestService(t, testConfig(b, c))
 
 			rec := svc.get(tt.target, tt.header)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -24,9 +25,11 @@ const (
 	hopCountHeader      = "X-Hop-Count"
 	traceresponseHeader = "traceresponse"
 
-	// maxRecordedHeaderValue caps a rejected header value copied onto a span:
-	// the value is attacker-controlled and may be kilobytes long.
-	maxRecordedHeaderValue = 256
+	// maxRecordedHeaderValue and maxRecordedRejections bound what a request
+	// can put on its span (docs/contract.md, "Duplicate / conflicting
+	// traceparent"): one 64 KB header holds thousands of kilobyte-long values.
+	maxRecordedHeaderValue = 256 // characters per value
+	maxRecordedRejections  = 8   // events per span
 )
 
 // identifyRequest gives the request its X-Trace-ID and answers with both
@@ -48,18 +51,21 @@ func (a *app) identifyRequest(c *gin.Context) {
 
 // reportRejectedTraceparents makes the strict propagator's decision visible:
 // when it refused conflicting traceparent values (so this span started a new
-// trace), each value becomes a span event and one WARN line says so.
+// trace), the span counts them and keeps the first few as events, and one
+// WARN line says so. The values are attacker-controlled: they go on the span
+// bounded in number and length, and never into the log.
 func (a *app) reportRejectedTraceparents(c *gin.Context) {
 	if rejected := rejectedTraceparents(propagation.HeaderCarrier(c.Request.Header)); len(rejected) > 0 {
 		ctx := c.Request.Context()
 		span := trace.SpanFromContext(ctx)
-		for _, value := range rejected {
+		span.SetAttributes(attribute.Int("app.traceparent.rejected_count", len(rejected)))
+		for _, value := range rejected[:min(len(rejected), maxRecordedRejections)] {
 			span.AddEvent("app.traceparent.rejected", trace.WithAttributes(
 				attribute.String("app.traceparent.value", excerpt(value, maxRecordedHeaderValue)),
 			))
 		}
 		a.logger.WarnContext(ctx, "rejected conflicting traceparent headers",
-			"header", traceparentHeader, "rejected_values", len(rejected))
+			"header", traceparentHeader, "rejected_count", len(rejected))
 	}
 	c.Next()
 }
@@ -123,14 +129,11 @@ func (a *app) recoverPanic(c *gin.Context) {
 // has already travelled more than MAX_HOPS, before any work is done. That
 // ends call loops (A -> C -> A ...) instead of letting them run forever.
 func (a *app) enforceHopLimit(c *gin.Context) {
-	hops := 0
-	if raw := strings.TrimSpace(c.GetHeader(hopCountHeader)); raw != "" {
-		parsed, err := strconv.Atoi(raw)
-		if err != nil || parsed < 0 {
-			a.reject(c, http.StatusBadRequest, "invalid_hop_count", "X-Hop-Count must be a non-negative integer")
-			return
-		}
-		hops = parsed
+	hops, ok := parseHopCount(c.Request.Header.Values(hopCountHeader))
+	if !ok {
+		a.reject(c, http.StatusBadRequest, "invalid_hop_count",
+			"X-Hop-Count must be one header line of 1 to 3 digits")
+		return
 	}
 
 	ctx := c.Request.Context()
@@ -147,6 +150,25 @@ func (a *app) enforceHopLimit(c *gin.Context) {
 	c.Next()
 }
 
+// validHopCount is the contract's grammar: 1 to 3 ASCII digits, nothing else
+// (no sign, no space, not empty). Three digits also keep the number far from
+// any overflow.
+var validHopCount = regexp.MustCompile(`^[0-9]{1,3}$`)
+
+// parseHopCount applies docs/contract.md, "Input rules", to the header's
+// lines: none means 0; more than one line is as invalid as a bad value,
+// because two lines would leave the count ambiguous.
+func parseHopCount(lines []string) (int, bool) {
+	switch {
+	case len(lines) == 0:
+		return 0, true
+	case len(lines) > 1 || !validHopCount.MatchString(lines[0]):
+		return 0, false
+	}
+	hops, err := strconv.Atoi(lines[0])
+	return hops, err == nil
+}
+
 // notFound and methodNotAllowed keep unknown routes in the JSON contract.
 func (a *app) notFound(c *gin.Context) {
 	a.reject(c, http.StatusNotFound, "not_found", "no such route")
@@ -157,15 +179,18 @@ func (a *app) methodNotAllowed(c *gin.Context) {
 }
 
 // excerpt makes an untrusted value safe to store: valid UTF-8 (OTLP
-// requires it) and at most limit bytes, cut on a character boundary.
+// requires it) and at most its first limit characters.
 func excerpt(value string, limit int) string {
 	value = strings.ToValidUTF8(value, "\uFFFD")
-	if len(value) <= limit {
+	if utf8.RuneCountInString(value) <= limit {
 		return value
 	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(value[cut]) {
-		cut--
+	runes := 0
+	for i := range value {
+		if runes == limit {
+			return value[:i]
+		}
+		runes++
 	}
-	return value[:cut] + "…"
+	return value
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -130,8 +130,24 @@ func TestHopLimit(t *testing.T) {
 		// Still served here; the downstreams refuse hop 6 (scenario hop-limit).
 		{name: "at the limit", hopCount: []string{"5"}, wantStatus: 502, wantError: "downstream_failed", wantOutbound: "6"},
 		{name: "over the limit", hopCount: []string{"6"}, wantStatus: 508, wantError: "loop_detected"},
-		{name: "far over the limit", hopCount: []string{"1000"}, wantStatus: 508, wantError: "loop_detected"},
+		{name: "largest value", hopCount: []string{"999"}, wantStatus: 508, wantError: "loop_detected"},
+		{name: "leading zeros allowed", hopCount: []string{"004"}, wantStatus: 200, wantOutbound: "5"},
+		{name: "leading zeros over the limit", hopCount: []string{"006"}, wantStatus: 508, wantError: "loop_detected"},
+		{name: "four digits", hopCount: []string{"1000"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "four digits with leading zero", hopCount: []string{"0001"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "empty value", hopCount: []string{""}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "two lines, same value", hopCount: []string{"1", "1"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "two lines, one empty", hopCount: []string{"1", ""}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "comma-joined", hopCount: []string{"1,2"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "negative", hopCount: []string{"-1"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "plus sign", hopCount: []string{"+1"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "inner space", hopCount: []string{"1 2"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		// net/http trims white space around a header value read off the
+		// wire; a value that still has some is refused.
+		{name: "surrounding space", hopCount: []string{" 1"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "decimal", hopCount: []string{"1.0"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "hex", hopCount: []string{"0x1"}, wantStatus: 400, wantError: "invalid_hop_count"},
+		{name: "non-ASCII digit", hopCount: []string{"\u0661"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "not a number", hopCount: []string{"abc"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "overflowing number", hopCount: []string{strings.Repeat("9", 40)}, wantStatus: 400, wantError: "invalid_hop_count"},
 	}
@@ -178,25 +194,39 @@ func TestHopLimit(t *testing.T) {
 }
 
 // TestConflictingTraceparent checks the whole path: the strict propagator
-// refuses conflicting values (new trace) and the middleware reports them.
+// refuses conflicting values (new trace) and the middleware reports them,
+// bounded: a count, events for the first 8 values cut to 256 characters, one
+// WARN line without the values.
 func TestConflictingTraceparent(t *testing.T) {
 	const (
 		parentA = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 		parentB = "00-11111111111111111111111111111111-2222222222222222-01"
 	)
+	hostile := "\"}\n" + strings.Repeat("z", 10*1024)
+	many := make([]string, 20) // 20 distinct conflicting values
+	for i := range many {
+		many[i] = fmt.Sprintf("00-%032x-%016x-01", i+1, i+1)
+	}
 	tests := []struct {
 		name         string
 		traceparent  []string
-		wantParent   string // trace id continued; "" for a new root
-		wantRejected []string
+		wantParent   string   // trace id continued; "" for a new root
+		wantCount    int      // app.traceparent.rejected_count and the log's rejected_count
+		wantRejected []string // the event values, in order
 	}{
 		{name: "single value", traceparent: []string{parentA}, wantParent: "0af7651916cd43dd8448eb211c80319c"},
 		{name: "identical duplicate lines", traceparent: []string{parentA, parentA}, wantParent: "0af7651916cd43dd8448eb211c80319c"},
 		{name: "identical comma-joined", traceparent: []string{parentA + ", " + parentA}, wantParent: "0af7651916cd43dd8448eb211c80319c"},
-		{name: "conflicting lines", traceparent: []string{parentA, parentB}, wantRejected: []string{parentA, parentB}},
-		{name: "conflicting comma-joined", traceparent: []string{parentB + "," + parentA}, wantRejected: []string{parentB, parentA}},
-		{name: "conflicting hostile value", traceparent: []string{parentA, "\"}\n" + strings.Repeat("z", 10*1024)},
-			wantRejected: []string{parentA, excerpt("\"}\n"+strings.Repeat("z", 10*1024), maxRecordedHeaderValue)}},
+		{name: "conflicting lines", traceparent: []string{parentA, parentB}, wantCount: 2, wantRejected: []string{parentA, parentB}},
+		{name: "conflicting comma-joined", traceparent: []string{parentB + "," + parentA}, wantCount: 2, wantRejected: []string{parentB, parentA}},
+		{name: "a repeated value among conflicting ones counts once", traceparent: []string{parentA, parentB, parentA},
+			wantCount: 2, wantRejected: []string{parentA, parentB}},
+		{name: "hostile value cut to 256 characters", traceparent: []string{parentA, hostile},
+			wantCount: 2, wantRejected: []string{parentA, hostile[:256]}},
+		{name: "multi-byte value cut on characters", traceparent: []string{parentA, strings.Repeat("é", 300)},
+			wantCount: 2, wantRejected: []string{parentA, strings.Repeat("é", 256)}},
+		{name: "20 values: all counted, 8 recorded", traceparent: many, wantCount: 20, wantRejected: many[:8]},
+		{name: "20 values comma-joined", traceparent: []string{strings.Join(many, ",")}, wantCount: 20, wantRejected: many[:8]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,13 +239,14 @@ func TestConflictingTraceparent(t *testing.T) {
 			server := svc.serverSpan(t)
 			rejections := eventsNamed(server, "app.traceparent.rejected")
 			warnings := svc.linesWithMessage(t, "rejected conflicting traceparent headers")
+			count, counted := attributeValue(server, "app.traceparent.rejected_count")
 
 			if tt.wantParent != "" {
 				if got := server.Parent().TraceID().String(); got != tt.wantParent || server.SpanContext().TraceID().String() != tt.wantParent {
 					t.Errorf("parent trace %s, want %s", got, tt.wantParent)
 				}
-				if len(rejections) != 0 || len(warnings) != 0 {
-					t.Errorf("%d rejection events, %d warnings; want none", len(rejections), len(warnings))
+				if len(rejections) != 0 || len(warnings) != 0 || counted {
+					t.Errorf("%d rejection events, %d warnings, count attribute %v; want none", len(rejections), len(warnings), counted)
 				}
 				return
 			}
@@ -228,6 +259,9 @@ func TestConflictingTraceparent(t *testing.T) {
 					t.Errorf("new trace id %s reuses an incoming one", server.SpanContext().TraceID())
 				}
 			}
+			if !counted || count.AsInt64() != int64(tt.wantCount) {
+				t.Errorf("app.traceparent.rejected_count %v (present %v), want %d", count.AsInt64(), counted, tt.wantCount)
+			}
 			var got []string
 			for _, event := range rejections {
 				for _, kv := range event.Attributes {
@@ -239,37 +273,20 @@ func TestConflictingTraceparent(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(tt.wantRejected, "|") {
 				t.Errorf("rejected values %q, want %q", got, tt.wantRejected)
 			}
-			if len(warnings) != 1 || warnings[0]["level"] != "WARN" || warnings[0]["header"] != "traceparent" {
-				t.Errorf("warnings %v, want one WARN line naming the header", warnings)
+			if len(warnings) != 1 {
+				t.Fatalf("warnings %v, want one", warnings)
 			}
-		})
-	}
-}
-
-func TestUnknownRouteAndMethod(t *testing.T) {
-	tests := []struct {
-		method, target string
-		wantStatus     int
-		wantError      string
-	}{
-		{http.MethodGet, "/no/such/route", 404, "not_found"},
-		{http.MethodGet, "/api/process/", 404, "not_found"}, // no trailing-slash redirect
-		{http.MethodPost, "/api/process", 405, "method_not_allowed"},
-		{http.MethodGet, "/test", 405, "method_not_allowed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
-			svc := newTestService(t, testConfig(nil, nil))
-			rec := svc.serve(httptest.NewRequest(tt.method, tt.target, nil))
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d", rec.Code, tt.wantStatus)
+			want := map[string]any{"level": "WARN", "header": "traceparent", "rejected_count": float64(tt.wantCount)}
+			for key, value := range want {
+				if warnings[0][key] != value {
+					t.Errorf("warning %s = %v, want %v", key, warnings[0][key], value)
+				}
 			}
-			body := decodeBody(t, rec)
-			if body["error"] != tt.wantError || body["message"] == "" {
-				t.Errorf("body %v, want error %q with a message", body, tt.wantError)
+			for _, value := range tt.traceparent {
+				if strings.Contains(svc.logs.String(), value) {
+					t.Errorf("a rejected value reached the log: %.80q", value)
+				}
 			}
-			assertCommonBody(t, body, rec, svc.serverSpan(t))
-			assertServerFailure(t, svc.serverSpan(t), "")
 		})
 	}
 }

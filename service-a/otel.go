@@ -53,13 +53,18 @@ func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger
 		return nil, fmt.Errorf("OTLP exporter: %w", err)
 	}
 
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exporter),
-		sdktrace.WithResource(res),
-	)
+	tp := newTracerProvider(sdktrace.NewBatchSpanProcessor(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(newPropagator())
 	return tp, nil
+}
+
+// newTracerProvider is the one way this service makes a tracer provider, so
+// tests get the same span processing as production: export is the processor
+// that ships spans (the batcher here, a recorder in tests), and every span
+// reaches it with the credentials in its URL attributes redacted.
+func newTracerProvider(export sdktrace.SpanProcessor, opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(append(opts, sdktrace.WithSpanProcessor(redactingProcessor{export}))...)
 }
 
 // newResource describes this process. WithFromEnv comes last so that

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -30,15 +31,18 @@ func newPropagator() propagation.TextMapPropagator {
 }
 
 // Extract continues the incoming trace only when the request carries exactly
-// one distinct traceparent value.
+// one distinct traceparent value, and carries its tracestate only when the
+// whole combined list is valid: a broken tracestate is dropped, never
+// repaired, and never costs the traceparent.
 func (s strictTraceContext) Extract(ctx context.Context, carrier propagation.TextMapCarrier) context.Context {
 	parents := distinctHeaderValues(carrier, traceparentHeader)
 	if len(parents) != 1 {
 		return ctx
 	}
+	tracestate, _ := validTracestate(combinedTracestate(carrier))
 	return s.TraceContext.Extract(ctx, propagation.MapCarrier{
 		traceparentHeader: parents[0],
-		tracestateHeader:  combinedTracestate(carrier),
+		tracestateHeader:  tracestate,
 	})
 }
 
@@ -84,6 +88,46 @@ func combinedTracestate(carrier propagation.TextMapCarrier) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// The tracestate grammar of docs/contract.md ("tracestate"): simple keys of
+// up to 256 characters, or tenant@vendor keys (241 + "@" + 14).
+var (
+	tracestateKey = regexp.MustCompile(`^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$`)
+	// 0x20-0x7E except "," and "=", at most 256, the last one not a space.
+	tracestateValue = regexp.MustCompile(`^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$`)
+)
+
+// maxTracestateMembers is Trace Context's limit on list members.
+const maxTracestateMembers = 32
+
+// validTracestate checks a combined tracestate list as a whole
+// (docs/contract.md, "tracestate"): members trimmed of optional white space,
+// empty ones ignored, at most 32, each key=value by the grammar, no key
+// twice. It returns the list without its empty members, or false when any
+// rule fails; the caller then drops tracestate entirely.
+//
+// otel-go's own parser, which still runs on the result, is close but
+// throws away the whole list for a white-space-only member, which the
+// contract says to ignore; the rules are spelled out here to be read.
+func validTracestate(list string) (string, bool) {
+	var members []string
+	keys := map[string]bool{}
+	for member := range strings.SplitSeq(list, ",") {
+		member = strings.Trim(member, " \t")
+		if member == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(member, "=")
+		if !ok || !tracestateKey.MatchString(key) || !tracestateValue.MatchString(value) || keys[key] {
+			return "", false
+		}
+		keys[key] = true
+		if members = append(members, member); len(members) > maxTracestateMembers {
+			return "", false
+		}
+	}
+	return strings.Join(members, ","), true
 }
 
 // headerLines returns every line of a header. propagation.HeaderCarrier (an

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -104,5 +106,122 @@ func TestStrictTraceContextInjectsOneTraceparent(t *testing.T) {
 	want := "00-01000000000000000000000000000000-0200000000000000-01"
 	if got := header.Values("Traceparent"); len(got) != 1 || got[0] != want {
 		t.Errorf("traceparent lines %q, want [%q]", got, want)
+	}
+}
+
+// tracestateMembers makes n valid members k1=v1,k2=v2,...
+func tracestateMembers(n int) []string {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf("k%d=v%d", i+1, i+1)
+	}
+	return members
+}
+
+// TestValidTracestate is docs/contract.md, "tracestate", one rule per row.
+func TestValidTracestate(t *testing.T) {
+	tests := []struct {
+		name  string
+		list  string
+		want  string // the list passed on; ignored when invalid
+		valid bool
+	}{
+		{"empty", "", "", true},
+		{"one member", "foo=1", "foo=1", true},
+		{"two members", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7", true},
+		{"optional white space around members", " foo=1 ,\tbar=2\t", "foo=1,bar=2", true},
+		{"empty members ignored", ",foo=1,, ,\t,bar=2,", "foo=1,bar=2", true},
+		{"only empty members", " , ,", "", true},
+		{"32 members", strings.Join(tracestateMembers(32), ","), strings.Join(tracestateMembers(32), ","), true},
+		{"32 members and empty ones", strings.Join(tracestateMembers(32), ", ,"), strings.Join(tracestateMembers(32), ","), true},
+		{"33 members", strings.Join(tracestateMembers(33), ","), "", false},
+		{"member without =", "foo=1,bar", "", false},
+		{"key of 256 characters", strings.Repeat("z", 256) + "=1", strings.Repeat("z", 256) + "=1", true},
+		{"key of 257 characters", strings.Repeat("z", 257) + "=1", "", false},
+		{"key with every allowed character", "a0_-*/z=1", "a0_-*/z=1", true},
+		{"key starting with a digit", "1foo=1", "", false},
+		{"upper-case key", "FOO=1", "", false},
+		{"key with a dot", "foo.bar=1", "", false},
+		{"key with a space before =", "foo =1", "", false},
+		{"empty key", "=1", "", false},
+		{"tenant@vendor", "tenant@vendor=1", "tenant@vendor=1", true},
+		{"tenant starting with a digit", "1tenant@vendor=1", "1tenant@vendor=1", true},
+		{"tenant of 241, vendor of 14", strings.Repeat("t", 241) + "@" + strings.Repeat("v", 14) + "=1",
+			strings.Repeat("t", 241) + "@" + strings.Repeat("v", 14) + "=1", true},
+		{"tenant of 242", strings.Repeat("t", 242) + "@v=1", "", false},
+		{"vendor of 15", "t@" + strings.Repeat("v", 15) + "=1", "", false},
+		{"vendor starting with a digit", "tenant@1vendor=1", "", false},
+		{"empty vendor", "foo@=1,bar=2", "", false},
+		{"empty tenant", "@foo=1,bar=2", "", false},
+		{"two at signs in a row", "foo@@bar=1,bar=2", "", false},
+		{"two at signs", "foo@bar@baz=1,bar=2", "", false},
+		{"value with inner and leading spaces", "foo= a b", "foo= a b", true},
+		{"value of 256 characters", "foo=" + strings.Repeat("v", 256), "foo=" + strings.Repeat("v", 256), true},
+		{"value of 257 characters", "foo=" + strings.Repeat("v", 257), "", false},
+		{"empty value", "foo=", "", false},
+		{"value with =", "foo=a=b", "", false},
+		{"value with a control character", "foo=a\x7fb", "", false},
+		{"value with a tab inside", "foo=a\tb", "", false},
+		{"value with non-ASCII", "foo=caf\u00e9", "", false},
+		{"duplicate key, same value", "foo=1,foo=1", "", false},
+		{"duplicate key, other value", "foo=1,bar=2,foo=2", "", false},
+		{"duplicate tenant@vendor key", "t@v=1,t@v=2", "", false},
+		{"one bad member spoils the list", "foo=1,BAR=2,baz=3", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, valid := validTracestate(tt.list)
+			if valid != tt.valid || (valid && got != tt.want) {
+				t.Errorf("validTracestate(%.60q) = %.60q, %v; want %.60q, %v", tt.list, got, valid, tt.want, tt.valid)
+			}
+		})
+	}
+}
+
+// An invalid tracestate is dropped whole and the traceparent still continues;
+// the trace flags, including the Level 2 random flag, are kept.
+func TestStrictTraceContextTracestateAndFlags(t *testing.T) {
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	tests := []struct {
+		name           string
+		header         http.Header
+		wantTracestate string
+		wantFlags      trace.TraceFlags
+	}{
+		{name: "valid lines combined",
+			header:         http.Header{"Tracestate": {"foo=1", "bar=2"}},
+			wantTracestate: "foo=1,bar=2", wantFlags: 0x01},
+		{name: "duplicate key across lines",
+			header:    http.Header{"Tracestate": {"foo=1", "foo=2"}},
+			wantFlags: 0x01},
+		{name: "33 members across lines",
+			header:    http.Header{"Tracestate": {strings.Join(tracestateMembers(20), ","), strings.Join(tracestateMembers(33)[20:], ",")}},
+			wantFlags: 0x01},
+		{name: "white-space-only member kept out, list kept",
+			header:         http.Header{"Tracestate": {"foo=1, ,bar=2"}},
+			wantTracestate: "foo=1,bar=2", wantFlags: 0x01},
+		{name: "random flag kept",
+			header:    http.Header{"Traceparent": {"00-" + traceID + "-b7ad6b7169203331-03"}},
+			wantFlags: 0x03},
+		{name: "random without sampled kept",
+			header:    http.Header{"Traceparent": {"00-" + traceID + "-b7ad6b7169203331-02"}},
+			wantFlags: 0x02},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.header.Get("Traceparent") == "" {
+				tt.header.Set("Traceparent", "00-"+traceID+"-b7ad6b7169203331-01")
+			}
+			sc := trace.SpanContextFromContext(newPropagator().Extract(context.Background(), propagation.HeaderCarrier(tt.header)))
+			if sc.TraceID().String() != traceID {
+				t.Fatalf("trace %s not continued", sc.TraceID())
+			}
+			if got := sc.TraceState().String(); got != tt.wantTracestate {
+				t.Errorf("tracestate %q, want %q", got, tt.wantTracestate)
+			}
+			if sc.TraceFlags() != tt.wantFlags {
+				t.Errorf("flags %s, want %s", sc.TraceFlags(), tt.wantFlags)
+			}
+		})
 	}
 }

@@ -29,16 +29,13 @@ func newRouter(cfg Config, logger *slog.Logger, tp trace.TracerProvider, propaga
 	}
 
 	router := gin.New() // not gin.Default(): its logger and recovery write plain text
-	// A trailing-slash redirect is answered before any middleware runs: no
-	// span, no log line, no JSON. A 404 JSON is the honest answer instead.
-	router.RedirectTrailingSlash = false
-	router.HandleMethodNotAllowed = true
+	strictRouting(router)
 	// Client IPs come from the connection, not from spoofable X-Forwarded-For.
 	_ = router.SetTrustedProxies(nil)
 
 	// Order matters: otelgin first, so the server span exists for the rest;
 	// the log line is written inside the span; panics are caught inside the
-	// logger so even they get a log line; the hop limit runs before any work.
+	// logger so even they get a log line.
 	router.Use(
 		otelgin.Middleware(cfg.ServiceName,
 			otelgin.WithTracerProvider(tp),
@@ -48,19 +45,48 @@ func newRouter(cfg Config, logger *slog.Logger, tp trace.TracerProvider, propaga
 		a.reportRejectedTraceparents,
 		a.logRequest,
 		a.recoverPanic,
-		a.enforceHopLimit,
 	)
+	// 404 and 405 are decided before X-Hop-Count is read (docs/contract.md,
+	// "Input rules": method, path, then X-Hop-Count), so the hop limit guards
+	// the routes only, not these two answers.
 	router.NoRoute(a.notFound)
 	router.NoMethod(a.methodNotAllowed)
 
-	router.GET("/health", a.health)
-	router.GET("/api/process", a.process)
-	router.GET("/api/demo/parallel", a.parallel)
-	router.GET("/api/demo/sequential", a.sequential)
-	router.GET("/api/demo/failure/timeout", a.failureTimeout)
-	router.GET("/api/demo/failure/partial", a.failurePartial)
-	router.GET("/api/demo/failure/cascade", a.failureCascade)
-	router.GET("/api/demo/failure/chain", a.failureChain)
-	router.POST("/test", a.conformance)
+	routes := router.Group("", a.enforceHopLimit)
+	for _, route := range []struct {
+		path    string
+		handler gin.HandlerFunc
+	}{
+		{"/health", a.health},
+		{"/api/process", a.process},
+		{"/api/demo/parallel", a.parallel},
+		{"/api/demo/sequential", a.sequential},
+		{"/api/demo/failure/timeout", a.failureTimeout},
+		{"/api/demo/failure/partial", a.failurePartial},
+		{"/api/demo/failure/cascade", a.failureCascade},
+		{"/api/demo/failure/chain", a.failureChain},
+	} {
+		// HEAD is served wherever GET is: same handler; net/http drops the
+		// body of a HEAD answer and keeps its status and headers.
+		routes.GET(route.path, route.handler)
+		routes.HEAD(route.path, route.handler)
+	}
+	routes.POST("/test", a.conformance)
 	return router
+}
+
+// strictRouting makes each route answer to exactly one spelling
+// (docs/contract.md, "Input rules"): gin's conveniences would otherwise
+// answer other spellings with a plain-text redirect, before any middleware
+// runs (no span, no log line, no JSON), or route them silently.
+func strictRouting(router *gin.Engine) {
+	router.RedirectTrailingSlash = false // /health/ is not /health
+	router.RedirectFixedPath = false     // /HEALTH and /..//health are not /health
+	router.RemoveExtraSlash = false      // //health is not /health
+	// Match on the path as sent, not as decoded: /api%2Fprocess and
+	// /api/%70rocess are other spellings, not /api/process.
+	router.UseEscapedPath = true
+	router.UnescapePathValues = false
+	// Wrong method on a known path: 405 with Allow, which gin computes.
+	router.HandleMethodNotAllowed = true
 }

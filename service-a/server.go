@@ -13,6 +13,20 @@ const (
 	// drainTimeout is how long in-flight requests may finish after SIGTERM.
 	drainTimeout = 10 * time.Second
 
+	// bodyReadTimeout bounds reading one whole request, headers and body
+	// (docs/contract.md, "Input rules": a body that never reaches its
+	// Content-Length is read for at most 10 s). Without it such a request
+	// holds its connection forever: the handler waits in Read, and even a
+	// handler that ignores the body waits, because net/http reads what is
+	// left of it before answering so the connection can be reused.
+	// net/http lifts this deadline once the body is read, so it never cuts a
+	// slow handler short.
+	bodyReadTimeout = 10 * time.Second
+
+	// headerReadTimeout: a client that has not sent its headers in 5 s is
+	// not going to; it must not hold a connection until bodyReadTimeout.
+	headerReadTimeout = 5 * time.Second
+
 	// maxHeaderBytes leaves room for the 10 KB hostile header values the
 	// e2e suite sends while refusing anything near Go's 1 MB default.
 	maxHeaderBytes = 64 << 10
@@ -21,7 +35,8 @@ const (
 func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: headerReadTimeout,
+		ReadTimeout:       bodyReadTimeout,
 		// Longest legitimate request: delay_ms 10 s plus a three-step chain
 		// of downstream calls, each bounded by DOWNSTREAM_TIMEOUT_MS.
 		WriteTimeout: 60 * time.Second,
@@ -30,6 +45,9 @@ func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
 		// server is closing.
 		IdleTimeout:    75 * time.Second,
 		MaxHeaderBytes: maxHeaderBytes,
+		// "OPTIONS *" would get net/http's own bare 200; the router answers
+		// it as JSON like any other request (OPTIONS is not served here).
+		DisableGeneralOptionsHandler: true,
 		// net/http reports connection-level problems here; keep them JSON.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
