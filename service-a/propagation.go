@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const (
@@ -19,8 +20,8 @@ const (
 // Per W3C Trace Context, conflicting values are invalid input and the request
 // must start a new trace; identical duplicates count as one.
 //
-// Injection is untouched: the standard propagator sets exactly one
-// traceparent on outgoing requests.
+// Injection is the standard propagator's (exactly one traceparent), with one
+// addition for tracestate: see Inject.
 type strictTraceContext struct {
 	propagation.TraceContext
 }
@@ -40,10 +41,38 @@ func (s strictTraceContext) Extract(ctx context.Context, carrier propagation.Tex
 		return ctx
 	}
 	tracestate, _ := validTracestate(combinedTracestate(carrier))
-	return s.TraceContext.Extract(ctx, propagation.MapCarrier{
+	ctx = s.TraceContext.Extract(ctx, propagation.MapCarrier{
 		traceparentHeader: parents[0],
 		tracestateHeader:  tracestate,
 	})
+	remote := trace.SpanContextFromContext(ctx)
+	if remote.IsValid() && tracestate != "" && remote.TraceState().Len() == 0 {
+		ctx = context.WithValue(ctx, incomingTracestateKey{}, incomingTracestate{remote.TraceID(), tracestate})
+	}
+	return ctx
+}
+
+// otel-go's TraceState still parses keys by the grammar Trace Context had
+// before "@" became an ordinary key character, so it refuses a list the spec
+// (and docs/contract.md) accept, such as "foo@=1". Such a list is kept here,
+// already validated, and passed on unchanged by Inject.
+type incomingTracestateKey struct{}
+
+type incomingTracestate struct {
+	traceID trace.TraceID
+	list    string
+}
+
+// Inject writes what the standard propagator writes, plus the incoming
+// tracestate that otel-go could not hold, on calls made within the same
+// trace.
+func (s strictTraceContext) Inject(ctx context.Context, carrier propagation.TextMapCarrier) {
+	s.TraceContext.Inject(ctx, carrier)
+	current := trace.SpanContextFromContext(ctx)
+	incoming, ok := ctx.Value(incomingTracestateKey{}).(incomingTracestate)
+	if ok && current.IsValid() && current.TraceID() == incoming.traceID && current.TraceState().Len() == 0 {
+		carrier.Set(tracestateHeader, incoming.list)
+	}
 }
 
 // rejectedTraceparents returns the values Extract refused because they
@@ -90,10 +119,10 @@ func combinedTracestate(carrier propagation.TextMapCarrier) string {
 	return strings.Join(parts, ",")
 }
 
-// The tracestate grammar of docs/contract.md ("tracestate"): simple keys of
-// up to 256 characters, or tenant@vendor keys (241 + "@" + 14).
+// The tracestate grammar of docs/contract.md ("tracestate"), the spec's
+// current one: a lowercase letter or digit, then up to 255 of a-z 0-9 _ - * / @.
 var (
-	tracestateKey = regexp.MustCompile(`^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$`)
+	tracestateKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_\-*/@]{0,255}$`)
 	// 0x20-0x7E except "," and "=", at most 256, the last one not a space.
 	tracestateValue = regexp.MustCompile(`^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$`)
 )
@@ -103,9 +132,10 @@ const maxTracestateMembers = 32
 
 // validTracestate checks a combined tracestate list as a whole
 // (docs/contract.md, "tracestate"): members trimmed of optional white space,
-// empty ones ignored, at most 32, each key=value by the grammar, no key
-// twice. It returns the list without its empty members, or false when any
-// rule fails; the caller then drops tracestate entirely.
+// empty ones ignored, at most 32, each key=value by the grammar; a key seen
+// again is a duplicate and only its first member is kept. It returns the
+// list without its empty members and duplicates, or false when any rule
+// fails; the caller then drops tracestate entirely.
 //
 // otel-go's own parser, which still runs on the result, is close but
 // throws away the whole list for a white-space-only member, which the
@@ -119,8 +149,11 @@ func validTracestate(list string) (string, bool) {
 			continue
 		}
 		key, value, ok := strings.Cut(member, "=")
-		if !ok || !tracestateKey.MatchString(key) || !tracestateValue.MatchString(value) || keys[key] {
+		if !ok || !tracestateKey.MatchString(key) || !tracestateValue.MatchString(value) {
 			return "", false
+		}
+		if keys[key] {
+			continue
 		}
 		keys[key] = true
 		if members = append(members, member); len(members) > maxTracestateMembers {
