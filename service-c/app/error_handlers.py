@@ -15,7 +15,7 @@ from flask import Flask, Response
 from opentelemetry import trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from app.errors import ApiError
 from app.responses import error_response
@@ -27,8 +27,15 @@ _HTTP_ERROR_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
-    413: "payload_too_large",
+    413: "body_too_large",
     415: "unsupported_media_type",
+}
+# Body errors are the contract's `invalid_body` whatever their status says:
+# ClientDisconnected is what a body that ended early, or whose framing is
+# broken, becomes (Werkzeug raises it, and so does body_deadline.py).
+_BODY_ERROR_CODES = {
+    ClientDisconnected: "invalid_body",
+    RequestEntityTooLarge: "body_too_large",
 }
 
 
@@ -61,7 +68,8 @@ def _http_error(error: HTTPException) -> Response:
         mark_span_failed(error)
     # Keep headers such as `Allow` on a 405; the body is ours, so not its content type.
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
-    code = _HTTP_ERROR_CODES.get(status, f"http_{status}")
+    code = next((code for kind, code in _BODY_ERROR_CODES.items() if isinstance(error, kind)), None)
+    code = code or _HTTP_ERROR_CODES.get(status, f"http_{status}")
     return error_response(status, code, error.description or error.name, headers=headers)
 
 
