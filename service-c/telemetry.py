@@ -29,7 +29,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from redaction import RedactUrlAttributes, redact_span_urls
+from redaction import RedactingSpanProcessor
 from strict_propagation import StrictTraceContextPropagator
 
 # How long a stopping worker waits for its last spans to be exported. With the
@@ -59,9 +59,8 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # No atexit shutdown: stop() owns it, with a time limit. An unbounded
     # atexit shutdown would wait out the exporter's retries all the same.
     provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
-    # Credentials in URLs are replaced before any span can be exported (redaction.py).
-    provider.add_span_processor(RedactUrlAttributes())
-    provider.add_span_processor(span_processor or BatchSpanProcessor(_otlp_exporter()))
+    # Every span is redacted on its way to the exporter (redaction.py).
+    provider.add_span_processor(RedactingSpanProcessor(span_processor or BatchSpanProcessor(_otlp_exporter())))
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
@@ -84,12 +83,8 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
 
 
 def instrument_app(app: Flask) -> None:
-    """Server spans for `app`. Called by create_app before the app adds its own hooks.
-
-    The response hook redacts the server span's URL attributes once more: the
-    Flask instrumentation writes them again after the span started (redaction.py).
-    """
-    FlaskInstrumentor.instrument_app(app, response_hook=redact_span_urls)
+    """Server spans for `app`. Called by create_app before the app adds its own hooks."""
+    FlaskInstrumentor.instrument_app(app)
 
 
 def stop() -> None:
