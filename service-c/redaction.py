@@ -13,7 +13,8 @@ place, is what covers everything:
   request hook too), so a span-start hook would be undone;
 - free text that quotes a URL: a failed call's `exception` event carries
   urllib3's message, "Max retries exceeded with url: /path?token=...", in
-  `exception.message` and `exception.stacktrace`.
+  `exception.message` and `exception.stacktrace`, and so does the span's
+  status description.
 The Collector's `transform/redact` processor is the safety net behind it.
 Request headers are never captured by any instrumentation here, so
 `Authorization`, `Cookie` and friends cannot reach a span.
@@ -26,6 +27,7 @@ from urllib.parse import unquote_plus
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes, AttributeValue
 
 REDACTED = "REDACTED"
@@ -83,7 +85,10 @@ class RedactingSpanProcessor(SpanProcessor):
 
 
 def redacted_copy(span: ReadableSpan) -> ReadableSpan:
-    """The same span with redacted attribute values (the dropped-attribute counts are not carried)."""
+    """The same span with redacted attribute values and status description.
+
+    The dropped-attribute counts are not carried over.
+    """
     return ReadableSpan(
         name=span.name,
         context=span.context,
@@ -93,7 +98,7 @@ def redacted_copy(span: ReadableSpan) -> ReadableSpan:
         events=[Event(event.name, redact_attributes(event.attributes), event.timestamp) for event in span.events],
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=Status(span.status.status_code, redact_text(span.status.description or "") or None),
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,

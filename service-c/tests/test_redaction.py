@@ -59,7 +59,9 @@ def test_redact_text(text, expected):
 
 
 def attribute_values(span) -> str:
-    return repr(dict(span.attributes)) + repr([dict(event.attributes or {}) for event in span.events])
+    """Every text of a span that could quote a URL."""
+    return (repr(dict(span.attributes)) + repr([dict(event.attributes or {}) for event in span.events])
+            + repr(span.status.description))
 
 
 @pytest.mark.parametrize("target", [
@@ -88,8 +90,9 @@ def test_client_span_url_is_redacted(client, spans, log_lines, recording_server)
     client_spans = of_kind(spans, SpanKind.CLIENT)
     assert [s.attributes["url.full"] for s in client_spans] == [
         f"{recording_server.url}/callback?access_token=REDACTED&x=1", "http://127.0.0.1:9/unreachable?sig=REDACTED"]
-    # The failed call's exception event quotes the URL in its message and stack trace.
+    # The failed call quotes the URL in its exception event and its status description.
     assert [e.name for e in client_spans[1].events] == ["exception"]
+    assert "sig=REDACTED" in client_spans[1].status.description
     assert not [s for s in client_spans if SECRET in attribute_values(s)]
     # The callee still gets what it was sent: only the telemetry is redacted.
     assert recording_server.requests[0].path == f"/callback?access_token={SECRET}&x=1"
