@@ -10,8 +10,8 @@ from app.errors import InvalidHopCount
 from app.request_context import parse_hop_count
 from tests.span_queries import only_server_span
 
-GET_ONLY = "GET, HEAD"
-POST_ONLY = "POST"
+GET_ONLY = {"GET", "HEAD"}
+POST_ONLY = {"POST"}
 
 # (method, target as sent, status, error code, Allow of a 405)
 ROUTING = [
@@ -60,7 +60,8 @@ def test_routing(client, spans, method, target, status, error, allow):
     response = client.open(target, method=method)
 
     assert response.status_code == status
-    assert response.headers.get("Allow") == allow
+    # Werkzeug lists the methods in set order, which varies between processes.
+    assert (set(response.headers["Allow"].split(", ")) if "Allow" in response.headers else None) == allow
     if method == "HEAD":
         assert response.data == b""
     else:
