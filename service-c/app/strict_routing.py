@@ -45,7 +45,10 @@ def raw_path(environ: dict) -> str | None:
         return None
     if target.startswith("/"):
         return target.split("?", 1)[0].split("#", 1)[0]
-    return urlsplit(target).path or "/"
+    try:
+        return urlsplit(target).path or "/"
+    except ValueError:  # not a URL at all: no route is spelled like it
+        return target
 
 
 def is_exact_spelling(environ: dict) -> bool:
