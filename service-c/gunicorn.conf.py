@@ -63,5 +63,12 @@ def post_fork(server, worker):
     telemetry.start()
 
 
+def post_worker_init(worker):
+    # Runs once the worker has its signal handlers, its tracing (post_fork)
+    # and the app: from here on it serves requests and stops cleanly on
+    # SIGTERM. The line is what a supervisor or a test can wait for.
+    worker.log.info("worker ready", extra={"pid": worker.pid})
+
+
 def worker_exit(server, worker):
     telemetry.stop()

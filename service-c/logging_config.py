@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Mapping
@@ -85,6 +86,25 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class QueryStringFilter(logging.Filter):
+    """Cuts query strings out of every message (docs/contract.md, "Secrets never stored").
+
+    The app logs routes and paths only, but libraries quote whole URLs:
+    gunicorn the request line it refuses ("Invalid HTTP request line: 'GET
+    /x?token=... HTTP/1.1'") or a request that failed outside the app,
+    urllib3 every request it sends (at DEBUG). Everything from a "?" that
+    follows a path character to the next space or quote goes.
+    """
+
+    _QUERY = re.compile(r"(?<=[\w/.~%-])\?[^\s'\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = self._QUERY.sub("?<query removed>", message), ()
+        return True
+
+
 class JsonLineFormatter(JsonFormatter):
     """python-json-logger formatter that emits exactly the schema's fields first."""
 
@@ -114,14 +134,15 @@ def dict_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_context": {"()": RequestContextFilter}},
+        "filters": {"request_context": {"()": RequestContextFilter},
+                    "no_query_strings": {"()": QueryStringFilter}},
         "formatters": {"json": {"()": JsonLineFormatter}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
                 "formatter": "json",
-                "filters": ["request_context"],
+                "filters": ["request_context", "no_query_strings"],
             }
         },
         "root": {"level": level, "handlers": ["stdout"]},
@@ -129,7 +150,8 @@ def dict_config(level: str) -> dict[str, Any]:
             # gunicorn's error log is its general log: send it up to the root handler.
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             # The app writes its own `request completed` line with trace ids;
-            # gunicorn's access line would be a second, id-less copy.
+            # gunicorn's access line would be a second, id-less copy, and it
+            # quotes the request line, query string included.
             "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }

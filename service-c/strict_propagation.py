@@ -9,9 +9,18 @@ two different parents.
 
 W3C Trace Context treats two different `traceparent` values as invalid input:
 the request must start a new trace. Identical duplicates are one value. This
-module applies exactly that rule and hands the one surviving value (plus the
-`tracestate` lines combined in order) to the standard propagator, so parsing
-and validation stay the SDK's.
+module applies exactly that rule and hands the one surviving value to the
+standard propagator, so parsing the `traceparent` stays the SDK's.
+
+`tracestate` follows docs/contract.md ("tracestate"): the lines are combined
+in order, empty members ignored, and the combined list is validated as a
+whole here; if any rule fails the whole `tracestate` is dropped (never
+repaired) while the `traceparent` is still continued. The SDK's own parser
+would drop an invalid list too, but it has no member limit of its own on
+input and its rules are not the contract's to read in one place.
+
+The trace flags of the parent, the Level 2 random flag (0x02) included, are
+the SDK's to carry: a child span keeps the parent's random flag.
 
 `conflicting_traceparents` is also what the request middleware calls to notice
 a rejection, so both places apply the same rule.
@@ -19,7 +28,8 @@ a rejection, so both places apply the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import (
@@ -35,10 +45,34 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 
+# docs/contract.md, "tracestate (W3C Trace Context Level 2)".
+MAX_TRACESTATE_MEMBERS = 32
+_TRACESTATE_KEY = re.compile(
+    r"[a-z][a-z0-9_\-*/]{0,255}"  # simple key, up to 256 characters
+    r"|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}"  # tenant@vendor
+)
+# 1 to 256 characters of 0x20-0x7E except "," and "=", the last one not a space.
+_TRACESTATE_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
+
 
 def split_header_values(lines: Iterable[str] | None) -> list[str]:
     """Every comma-separated member of every header line, trimmed, empties dropped."""
     return [member.strip() for line in lines or () for member in line.split(",") if member.strip()]
+
+
+def valid_tracestate(members: Sequence[str]) -> bool:
+    """Whether a combined `tracestate` list (empty members already dropped) obeys every rule."""
+    if len(members) > MAX_TRACESTATE_MEMBERS:
+        return False
+    keys = set()
+    for member in members:
+        key, equals, value = member.partition("=")
+        if not equals or not _TRACESTATE_KEY.fullmatch(key) or not _TRACESTATE_VALUE.fullmatch(value):
+            return False
+        if key in keys:
+            return False
+        keys.add(key)
+    return True
 
 
 def distinct_traceparents(lines: Iterable[str] | None) -> list[str]:
@@ -70,7 +104,7 @@ class StrictTraceContextPropagator(TextMapPropagator):
             return context if context is not None else Context()
         single = {TRACEPARENT: traceparents[0]}
         tracestate = split_header_values(getter.get(carrier, TRACESTATE))
-        if tracestate:
+        if tracestate and valid_tracestate(tracestate):
             single[TRACESTATE] = ",".join(tracestate)
         return self._w3c.extract(single, context, default_getter)
 

@@ -29,6 +29,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from redaction import RedactingSpanProcessor
 from strict_propagation import StrictTraceContextPropagator
 
 # How long a stopping worker waits for its last spans to be exported. With the
@@ -58,7 +59,8 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # No atexit shutdown: stop() owns it, with a time limit. An unbounded
     # atexit shutdown would wait out the exporter's retries all the same.
     provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
-    provider.add_span_processor(span_processor or BatchSpanProcessor(_otlp_exporter()))
+    # Every span is redacted on its way to the exporter (redaction.py).
+    provider.add_span_processor(RedactingSpanProcessor(span_processor or BatchSpanProcessor(_otlp_exporter())))
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))

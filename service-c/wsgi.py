@@ -2,5 +2,8 @@
 
 import telemetry
 from app import create_app
+from body_deadline import BodyReadDeadline
 
 app = create_app(instrument=telemetry.instrument_app)
+# Outermost, so every read of the body by the app goes through it (see body_deadline.py).
+app.wsgi_app = BodyReadDeadline(app.wsgi_app)

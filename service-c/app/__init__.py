@@ -11,14 +11,15 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from app import request_context
+from app import request_context, strict_routing
 from app.config import Settings
 from app.downstream import DownstreamClient
 from app.error_handlers import register_error_handlers
 from app.routes import register_blueprints
 
-# Bodies larger than this are refused with 413 before a handler reads them.
-MAX_BODY_BYTES = 1024 * 1024
+# docs/contract.md, "Input rules": a larger body is refused with 413 (by
+# Content-Length before it is read, or as soon as a chunked body passes it).
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
@@ -30,11 +31,14 @@ def create_app(
     `instrument` (telemetry.instrument_app under gunicorn) runs before the
     app registers its own request hooks: Flask runs before_request hooks in
     registration order, and ours need the server span the instrumentation's
-    hook starts.
+    hook starts. The one exception is strict_routing, which must decide
+    whether a path matched *before* the instrumentation records its route.
     """
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    # No static files: the contract's routes are the only ones.
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    strict_routing.init_app(app)
     if instrument is not None:
         instrument(app)
 

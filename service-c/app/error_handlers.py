@@ -15,7 +15,7 @@ from flask import Flask, Response
 from opentelemetry import trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import Status, StatusCode
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from app.errors import ApiError
 from app.responses import error_response
@@ -27,7 +27,7 @@ _HTTP_ERROR_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
-    413: "payload_too_large",
+    413: "body_too_large",
     415: "unsupported_media_type",
 }
 
@@ -61,7 +61,13 @@ def _http_error(error: HTTPException) -> Response:
         mark_span_failed(error)
     # Keep headers such as `Allow` on a 405; the body is ours, so not its content type.
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
-    code = _HTTP_ERROR_CODES.get(status, f"http_{status}")
+    # A body that ended before its Content-Length, or whose framing is broken,
+    # is a ClientDisconnected (raised by Werkzeug and by body_deadline.py): the
+    # contract's `invalid_body`, not a generic `bad_request`.
+    if isinstance(error, ClientDisconnected):
+        code = "invalid_body"
+    else:
+        code = _HTTP_ERROR_CODES.get(status, f"http_{status}")
     return error_response(status, code, error.description or error.name, headers=headers)
 
 

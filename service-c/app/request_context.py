@@ -6,8 +6,11 @@ the server span already exists and is current when these run:
 - X-Trace-ID: keep a valid one, mint one otherwise; on the span
   (`app.x_trace_id`), in every log line, in the response header and body.
 - Conflicting `traceparent` values: the strict propagator already refused
-  them; here the refusal becomes visible (WARN line, one span event each).
-- X-Hop-Count: 400 when malformed, 508 above MAX_HOPS, before any work.
+  them; here the refusal becomes visible (one WARN line with the count; the
+  count and the first few values, cut short, on the span).
+- The input rules of docs/contract.md, in its order and before any work:
+  method and path (routing, see app/strict_routing.py), then X-Hop-Count
+  (400 when malformed, 508 above MAX_HOPS).
 - One `request completed` line per request, written while the span is current.
 """
 
@@ -32,8 +35,15 @@ X_TRACE_ID = "X-Trace-ID"
 X_HOP_COUNT = "X-Hop-Count"
 
 _X_TRACE_ID_FORMAT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-# Nine digits are plenty for a hop count and keep int() away from huge strings.
-_HOP_COUNT_FORMAT = re.compile(r"[0-9]{1,9}")
+# One header line of 1 to 3 ASCII digits. The HTTP server has already removed
+# the optional white space around the field value; two lines arrive joined
+# with a comma (gunicorn ",", Werkzeug ", ") and so fail the pattern too.
+_HOP_COUNT_FORMAT = re.compile(r"[0-9]{1,3}")
+
+# Rejected traceparent values are attacker-controlled: the span keeps the count,
+# and only the first few values, each cut short.
+MAX_REJECTED_EVENTS = 8
+MAX_REJECTED_VALUE_CHARS = 256
 
 _log = logging.getLogger("service_c.request")
 
@@ -58,8 +68,8 @@ def mint_x_trace_id() -> str:
 def parse_hop_count(value: str | None) -> int:
     if value is None:
         return 0
-    if not _HOP_COUNT_FORMAT.fullmatch(value.strip()):
-        raise InvalidHopCount(f"{X_HOP_COUNT} must be a non-negative integer")
+    if not _HOP_COUNT_FORMAT.fullmatch(value):
+        raise InvalidHopCount(f"{X_HOP_COUNT} must be one header line of 1 to 3 digits")
     return int(value)
 
 
@@ -77,6 +87,11 @@ def _begin_request() -> None:
     span.set_attribute("app.x_trace_id", g.x_trace_id)
     _report_rejected_traceparents(span)
 
+    # Method and path come first: Flask would raise the routing error only
+    # after every before_request hook, i.e. after the X-Hop-Count check.
+    if request.routing_exception is not None:
+        raise request.routing_exception
+
     g.hop_count = parse_hop_count(request.headers.get(X_HOP_COUNT))
     span.set_attribute("app.hop_count", g.hop_count)
     max_hops = current_settings().max_hops
@@ -88,8 +103,10 @@ def _report_rejected_traceparents(span: trace.Span) -> None:
     rejected = conflicting_traceparents(request.headers.getlist(TRACEPARENT))
     if not rejected:
         return
-    for value in rejected:
-        span.add_event("app.traceparent.rejected", {"app.traceparent.value": value})
+    span.set_attribute("app.traceparent.rejected_count", len(rejected))
+    for value in rejected[:MAX_REJECTED_EVENTS]:
+        span.add_event("app.traceparent.rejected", {"app.traceparent.value": value[:MAX_REJECTED_VALUE_CHARS]})
+    # The values are on the span already; the log line says only how many.
     _log.warning("rejected conflicting traceparent headers",
                  extra={"header": TRACEPARENT, "rejected_count": len(rejected)})
 

@@ -70,6 +70,7 @@ def log_lines(log_validator) -> Iterator[Callable[[], list[dict]]]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging_config.JsonLineFormatter(service="service-c"))
     handler.addFilter(logging_config.RequestContextFilter())
+    handler.addFilter(logging_config.QueryStringFilter())
     root = logging.getLogger()
     previous_level = root.level
     root.addHandler(handler)

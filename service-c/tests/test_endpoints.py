@@ -42,8 +42,8 @@ CASES = [
          route="/api/demo/circular"),
     Case("GET", "/no/such/route", 404, "not_found"),
     # A wrong method fails in routing, so no route template is matched.
-    Case("POST", "/health", 405, "method_not_allowed", allow=frozenset({"GET", "HEAD", "OPTIONS"})),
-    Case("GET", "/test", 405, "method_not_allowed", allow=frozenset({"POST", "OPTIONS"})),
+    Case("POST", "/health", 405, "method_not_allowed", allow=frozenset({"GET", "HEAD"})),
+    Case("GET", "/test", 405, "method_not_allowed", allow=frozenset({"POST"})),
     Case("POST", "/test", 400, "invalid_body", route="/test"),
 ]
 
@@ -109,8 +109,3 @@ def test_delay_is_recorded_on_the_span(client, spans):
     client.get("/api/process?delay_ms=15")
     assert only_server_span(spans).attributes["app.simulated_delay_ms"] == 20 + 15
 
-
-def test_oversized_body_is_refused_with_json(client, spans):
-    response = client.post("/test", data=b"[" + b" " * (1024 * 1024) + b"]")
-    assert response.status_code == 413
-    assert response.get_json()["error"] == "payload_too_large"

@@ -9,56 +9,30 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
-STARTUP_DEADLINE_S = 30
-STOP_DEADLINE_S = 20
+from tests.gunicorn_support import (
+    GUNICORN,
+    SERVICE_DIR,
+    STARTUP_DEADLINE_S,
+    STOP_DEADLINE_S,
+    http_get,
+    poll,
+    raw_exchange,
+    running_gunicorn,
+)
 
 
-def poll(condition: Callable[[], object], deadline_s: float, what: str) -> object:
-    """Return condition()'s first truthy value; fail after deadline_s."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
-
-
-def raw_request(port: int, head: bytes) -> int:
-    """Send raw request bytes; return the HTTP status of the answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-        conn.sendall(head)
-        answer = b""
-        while b"\r\n" not in answer:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    return int(answer.split(b" ", 2)[1])
-
-
-def http_get(port: int, path: str, header_lines: list[tuple[str, str]] = ()) -> int:
-    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".encode()
-    head += b"".join(f"{name}: {value}\r\n".encode("latin-1") for name, value in header_lines)
-    return raw_request(port, head + b"\r\n")
+def raw_request(port: int, data: bytes) -> int | None:
+    return raw_exchange(port, data).status
 
 
 @pytest.fixture
@@ -105,9 +79,6 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
     recording_server.delay = 1.0  # service-a answers slowly: a request is in flight at SIGTERM
     log_path = tmp_path / "service-c.log"
     env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": "0",  # the kernel picks a free port; gunicorn logs which
         "OTEL_SERVICE_NAME": "service-c",
         "OTEL_EXPORTER_OTLP_ENDPOINT": sink_url,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
@@ -118,14 +89,8 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
         "MAX_HOPS": "5",
         "LOG_LEVEL": "INFO",
     }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py"], cwd=SERVICE_DIR, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        port = int(poll(lambda: process.poll() is None and LISTENING.search(log_path.read_text()),
-                        STARTUP_DEADLINE_S, "gunicorn to listen").group(1))
-        base = f"http://127.0.0.1:{port}"
-        poll(lambda: _healthy(base), STARTUP_DEADLINE_S, "/health")
+    with running_gunicorn(log_path, env) as gunicorn:
+        port, base, process = gunicorn.port, gunicorn.base_url, gunicorn.process
 
         # Normal and hostile requests; none may crash a worker or break a log line.
         assert http_get(port, "/health", [("X-Trace-ID", "trace-gunicorn-ok")]) == 200
@@ -142,19 +107,25 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
         assert 400 <= raw_request(port, b"\x16\x03\x01 not http at all\r\n\r\n") < 500
 
         # SIGTERM while a request waits on service-a: it must still complete.
+        # Both workers are ready (running_gunicorn), and the request has
+        # reached service-a, so the signal meets a request really in flight.
         in_flight: dict[str, object] = {}
-        caller = threading.Thread(target=lambda: in_flight.update(response=requests.get(
-            f"{base}/api/demo/circular", headers={"X-Trace-ID": "trace-in-flight"}, timeout=10)))
+
+        def call_in_flight() -> None:
+            try:
+                in_flight["response"] = requests.get(
+                    f"{base}/api/demo/circular", headers={"X-Trace-ID": "trace-in-flight"}, timeout=15)
+            except requests.RequestException as error:
+                in_flight["error"] = error
+
+        caller = threading.Thread(target=call_in_flight)
         caller.start()
         poll(lambda: recording_server.requests, 10, "the in-flight call to reach service-a")
         process.send_signal(signal.SIGTERM)
-        caller.join(timeout=10)
+        caller.join(timeout=STOP_DEADLINE_S)
+        assert "response" in in_flight, f"the in-flight request did not complete: {in_flight}"
         assert in_flight["response"].status_code == 200
         code = process.wait(timeout=STOP_DEADLINE_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
     output = log_path.read_text().splitlines()
     assert code == 0, "\n".join(output[-20:])
@@ -171,13 +142,6 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
     spans = exported_server_spans(exported)
     assert {"trace-gunicorn-ok", "trace-in-flight"} <= set(spans)
     assert call.values("traceparent")[0].split("-")[1] == spans["trace-in-flight"].trace_id.hex()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/health", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 @pytest.mark.parametrize("bad_env", [{"MAX_HOPS": "abc"}, {"DOWNSTREAM_TIMEOUT_MS": "0"}, {"SERVICE_A_URL": "nope"}])

@@ -18,6 +18,7 @@ def format_record(logger_name: str, level: int, message: str, **extra) -> dict:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging_config.JsonLineFormatter(service="service-c"))
     handler.addFilter(logging_config.RequestContextFilter())
+    handler.addFilter(logging_config.QueryStringFilter())
     logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -114,3 +115,24 @@ def test_gunicorn_loggers_share_the_json_handler():
 def test_log_level_from_env(value, expected):
     env = {} if value is None else {"LOG_LEVEL": value}
     assert logging_config.log_level_from_env(env) == expected
+
+
+# message as a library writes it -> the line's message
+QUERY_MESSAGES = [
+    ("Invalid HTTP request line: 'GET /x?token=abc HTTP/1.1'", "Invalid HTTP request line: 'GET /x?<query removed> HTTP/1.1'"),
+    ('http://127.0.0.1:9 "POST /cb?access_token=abc&x=1 HTTP/1.1" 200 40',
+     'http://127.0.0.1:9 "POST /cb?<query removed> HTTP/1.1" 200 40'),
+    ("Error handling request GET /api/process?password=abc", "Error handling request GET /api/process?<query removed>"),
+    ("http://h?key=abc", "http://h?<query removed>"),
+    ("request completed", "request completed"),
+    ("is it? yes", "is it? yes"),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), QUERY_MESSAGES)
+def test_no_line_carries_a_query_string(message, expected):
+    assert format_record("urllib3.connectionpool", logging.DEBUG, message)["message"] == expected
+
+
+def test_query_strings_are_cut_from_the_production_handler():
+    assert "no_query_strings" in logging_config.dict_config("INFO")["handlers"]["stdout"]["filters"]

@@ -7,8 +7,7 @@ import re
 import pytest
 from opentelemetry.trace import StatusCode
 
-from app.errors import InvalidHopCount
-from app.request_context import accept_or_mint_x_trace_id, parse_hop_count
+from app.request_context import accept_or_mint_x_trace_id
 from tests.span_queries import exception_events, only_server_span
 
 MINTED = re.compile(r"trace-\d{8}T\d{6}Z-[0-9a-f]{8}")
@@ -37,17 +36,6 @@ def test_valid_x_trace_id_is_kept(value):
 ])
 def test_invalid_x_trace_id_is_replaced(value):
     assert MINTED.fullmatch(accept_or_mint_x_trace_id(value))
-
-
-@pytest.mark.parametrize(("value", "expected"), [(None, 0), ("0", 0), ("3", 3), (" 4 ", 4), ("007", 7)])
-def test_hop_count_parses(value, expected):
-    assert parse_hop_count(value) == expected
-
-
-@pytest.mark.parametrize("value", ["", "-1", "abc", "1.0", "+1", "1" * 10, "9" * 5000])
-def test_invalid_hop_count_is_refused(value):
-    with pytest.raises(InvalidHopCount):
-        parse_hop_count(value)
 
 
 @pytest.mark.parametrize(("sent", "kept"), [

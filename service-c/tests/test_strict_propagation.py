@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.trace import format_span_id, format_trace_id
 
+from app.request_context import MAX_REJECTED_EVENTS, MAX_REJECTED_VALUE_CHARS
 from strict_propagation import StrictTraceContextPropagator, conflicting_traceparents, split_header_values
 from tests.span_queries import only_server_span, trace_hex
 
@@ -103,8 +106,110 @@ def test_conflicting_values_start_a_new_trace_and_are_reported(client, spans, lo
     assert trace_hex(server) not in (TRACE_1, TRACE_2)
     rejected = [e.attributes["app.traceparent.value"] for e in server.events if e.name == "app.traceparent.rejected"]
     assert rejected == [PARENT_1, PARENT_2]
+    assert server.attributes["app.traceparent.rejected_count"] == 2
     warnings = [line for line in log_lines() if line["message"] == "rejected conflicting traceparent headers"]
     assert len(warnings) == 1
     assert warnings[0]["level"] == "WARN"
     assert warnings[0]["header"] == "traceparent"
+    assert warnings[0]["rejected_count"] == 2
     assert warnings[0]["trace_id"] == trace_hex(server)
+
+
+def distinct_parents(count: int) -> list[str]:
+    return [f"00-{n + 1:032x}-{n + 1:016x}-01" for n in range(count)]
+
+
+LONG_VALUE = "x" * 7006  # one comma-free value as long as a header line allows
+# (traceparent header lines, the distinct values rejected in order)
+REJECTED = [
+    (distinct_parents(2), distinct_parents(2)),
+    (distinct_parents(8), distinct_parents(8)),
+    (distinct_parents(9), distinct_parents(9)),
+    (distinct_parents(61), distinct_parents(61)),
+    ([",".join(distinct_parents(61))], distinct_parents(61)),  # one comma-joined line
+    ([PARENT_1, PARENT_1, PARENT_2, PARENT_2], [PARENT_1, PARENT_2]),  # identical duplicates count once
+    ([LONG_VALUE, PARENT_1], [LONG_VALUE, PARENT_1]),
+    ([PARENT_1, LONG_VALUE], [PARENT_1, LONG_VALUE]),
+]
+
+
+@pytest.mark.parametrize(("lines", "rejected"), REJECTED, ids=lambda v: f"{len(v)} values" if isinstance(v, list) else None)
+def test_rejected_values_are_counted_and_bounded_on_the_span(client, spans, log_lines, lines, rejected):
+    response = client.get("/health", headers=[("traceparent", line) for line in lines])
+
+    assert response.status_code == 200
+    server = only_server_span(spans)
+    assert server.parent is None
+    assert server.attributes["app.traceparent.rejected_count"] == len(rejected)
+    events = [e.attributes["app.traceparent.value"] for e in server.events if e.name == "app.traceparent.rejected"]
+    assert events == [value[:MAX_REJECTED_VALUE_CHARS] for value in rejected[:MAX_REJECTED_EVENTS]]
+    [warning] = [line for line in log_lines() if line["message"] == "rejected conflicting traceparent headers"]
+    assert (warning["header"], warning["rejected_count"]) == ("traceparent", len(rejected))
+    # The values are attacker-controlled: the log line never carries them.
+    assert not any(value[:32] in json.dumps(warning) for value in rejected)
+
+
+TRACESTATE_KEY_256 = "z" * 256
+TENANT_241 = "t" * 241
+VENDOR_14 = "v" * 14
+# tracestate header lines -> the tracestate continued ("" = dropped whole).
+# Whatever happens to tracestate, the traceparent is continued.
+TRACESTATES = [
+    (["a=1"], "a=1"),
+    (["a=1", "b=2"], "a=1,b=2"),
+    (["a=1", "", "b=2"], "a=1,b=2"),
+    (["a=1,,b=2"], "a=1,b=2"),
+    (["a=1, ,b=2", " "], "a=1,b=2"),
+    (["a=1 , b=2"], "a=1,b=2"),
+    ([",".join(f"k{n}=v" for n in range(32))], ",".join(f"k{n}=v" for n in range(32))),
+    ([",".join(f"k{n}=v" for n in range(33))], ""),
+    ([",".join(f"k{n}=v" for n in range(20)), ",".join(f"m{n}=v" for n in range(13))], ""),  # 33 over two lines
+    ([f"{TRACESTATE_KEY_256}=1"], f"{TRACESTATE_KEY_256}=1"),
+    ([f"{TRACESTATE_KEY_256}z=1"], ""),
+    ([f"{TENANT_241}@{VENDOR_14}=1"], f"{TENANT_241}@{VENDOR_14}=1"),
+    ([f"{TENANT_241}t@v=1"], ""),
+    ([f"t@{VENDOR_14}v=1"], ""),
+    (["1tenant@vendor=1"], "1tenant@vendor=1"),
+    (["a-b_c*d/e=1"], "a-b_c*d/e=1"),
+    (["1abc=1"], ""),  # a simple key starts with a letter
+    (["foo@=1,bar=2"], ""),
+    (["@foo=1,bar=2"], ""),
+    (["foo@@bar=1,bar=2"], ""),
+    (["foo@bar@baz=1,bar=2"], ""),
+    (["foo@1bar=1"], ""),  # a vendor starts with a letter
+    (["Foo=1"], ""),
+    (["fo.o=1"], ""),
+    (["foo=1,foo=1"], ""),
+    (["foo=1", "foo=2"], ""),
+    (["foo"], ""),
+    (["foo="], ""),
+    (["=1"], ""),
+    (["foo=a=b"], ""),
+    ([f"foo={'v' * 256}"], f"foo={'v' * 256}"),
+    ([f"foo={'v' * 257}"], ""),
+    (["foo= leading"], "foo= leading"),
+    (["foo=a b"], "foo=a b"),
+    (["foo=a\tb"], ""),
+    (["foo=caf\u00e9"], ""),
+    (["foo=\x7f"], ""),
+    (["a=1,B=2"], ""),  # one bad member drops the whole list
+    ([" !\"#$%&'()*+-./0123456789:;<>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"], ""),
+    (["k= !\"#$%&'()*+-./0123456789:;<>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"],
+     "k= !\"#$%&'()*+-./0123456789:;<>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"),
+]
+
+
+@pytest.mark.parametrize(("lines", "expected"), TRACESTATES, ids=[repr(t[0])[:60] for t in TRACESTATES])
+def test_tracestate_is_validated_whole(lines, expected):
+    assert extracted({"traceparent": PARENT_1, "tracestate": lines}) == (TRACE_1, "b7ad6b7169203331", expected)
+
+
+# Incoming flags -> flags of the outgoing call (Level 2: 0x02 = random trace id).
+@pytest.mark.parametrize(("incoming", "outgoing"), [("00", "00"), ("01", "01"), ("02", "02"), ("03", "03")])
+def test_trace_flags_are_carried_onto_outgoing_calls(client, spans, recording_server, incoming, outgoing):
+    response = client.post("/test", json=[{"url": recording_server.url, "arguments": []}],
+                           headers={"traceparent": f"00-{TRACE_1}-b7ad6b7169203331-{incoming}"})
+    assert response.status_code == 200
+    [call] = recording_server.requests
+    [traceparent] = call.values("traceparent")
+    assert traceparent.startswith(f"00-{TRACE_1}-") and traceparent.endswith(f"-{outgoing}")

@@ -1,0 +1,194 @@
+"""docs/contract.md, "Input rules": method, path, X-Hop-Count and body, each by its own table, in the contract's order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.errors import InvalidHopCount
+from app.request_context import parse_hop_count
+from tests.span_queries import only_server_span
+
+GET_ONLY = {"GET", "HEAD"}
+POST_ONLY = {"POST"}
+
+# (method, target as sent, status, error code, Allow of a 405)
+ROUTING = [
+    ("GET", "/health", 200, None, None),
+    ("HEAD", "/health", 200, None, None),
+    ("HEAD", "/api/process", 200, None, None),
+    ("GET", "/api/process?fail=false", 200, None, None),
+    # one spelling per route
+    ("GET", "/health/", 404, "not_found", None),
+    ("GET", "/api/process/", 404, "not_found", None),
+    ("POST", "/test/", 404, "not_found", None),
+    ("GET", "//health", 404, "not_found", None),
+    ("GET", "/api//process", 404, "not_found", None),
+    ("GET", "/api/process//", 404, "not_found", None),
+    ("GET", "/Health", 404, "not_found", None),
+    ("GET", "/HEALTH", 404, "not_found", None),
+    ("GET", "/api/Process", 404, "not_found", None),
+    ("GET", "/health;x=1", 404, "not_found", None),
+    ("GET", "/health;", 404, "not_found", None),
+    ("GET", "/api%2fprocess", 404, "not_found", None),
+    ("GET", "/api%2Fprocess", 404, "not_found", None),
+    ("GET", "/heal%74h", 404, "not_found", None),
+    ("GET", "/%68ealth", 404, "not_found", None),
+    ("GET", "/health%20", 404, "not_found", None),
+    ("GET", "/no/such/route", 404, "not_found", None),
+    # a wrong spelling is not the route, whatever the method
+    ("DELETE", "/health/", 404, "not_found", None),
+    ("POST", "/api%2fprocess", 404, "not_found", None),
+    ("OPTIONS", "/no/such/route", 404, "not_found", None),
+    # known path, wrong method
+    ("POST", "/health", 405, "method_not_allowed", GET_ONLY),
+    ("DELETE", "/api/process", 405, "method_not_allowed", GET_ONLY),
+    ("PUT", "/api/demo/circular", 405, "method_not_allowed", GET_ONLY),
+    ("PATCH", "/api/error", 405, "method_not_allowed", GET_ONLY),
+    ("OPTIONS", "/health", 405, "method_not_allowed", GET_ONLY),
+    ("OPTIONS", "/test", 405, "method_not_allowed", POST_ONLY),
+    ("GET", "/test", 405, "method_not_allowed", POST_ONLY),
+    ("HEAD", "/test", 405, "method_not_allowed", POST_ONLY),
+    ("PUT", "/test", 405, "method_not_allowed", POST_ONLY),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "status", "error", "allow"), ROUTING,
+                         ids=[f"{m} {t}" for m, t, *_ in ROUTING])
+def test_routing(client, spans, method, target, status, error, allow):
+    response = client.open(target, method=method)
+
+    assert response.status_code == status
+    # Werkzeug lists the methods in set order, which varies between processes.
+    assert (set(response.headers["Allow"].split(", ")) if "Allow" in response.headers else None) == allow
+    if method == "HEAD":
+        assert response.data == b""
+    else:
+        body = response.get_json()
+        assert body.get("error") == error
+        assert body["trace_id"] == response.headers["X-Trace-ID"]
+    server = only_server_span(spans)
+    # A refused spelling matched no route, so its span has none either.
+    if status == 404:
+        assert "http.route" not in server.attributes
+
+
+def test_every_get_route_serves_head_and_no_route_serves_options(client):
+    rules = list(client.application.url_map.iter_rules())
+    assert all("HEAD" in rule.methods for rule in rules if "GET" in rule.methods)
+    assert not [rule.rule for rule in rules if "OPTIONS" in rule.methods]
+
+
+CONTRACT_ROUTES = {
+    ("GET", "/health"), ("GET", "/api/process"), ("GET", "/api/demo/circular"), ("GET", "/api/error"),
+    ("GET", "/api/auth-error"), ("GET", "/api/rate-limit-error"), ("GET", "/api/dependency-error"),
+    ("POST", "/test"),
+}
+
+
+def test_the_routes_are_the_contracts(client):
+    """POST /test is the only POST route; nothing else (no static files) is served."""
+    served = {(method, rule.rule) for rule in client.application.url_map.iter_rules()
+              for method in rule.methods - {"HEAD"}}
+    assert served == CONTRACT_ROUTES
+
+
+# Method and path are checked before X-Hop-Count, X-Hop-Count before the query and the body.
+@pytest.mark.parametrize(("method", "target", "headers", "status", "error"), [
+    ("GET", "/test", {"X-Hop-Count": "abc"}, 405, "method_not_allowed"),
+    ("GET", "/health/", {"X-Hop-Count": "abc"}, 404, "not_found"),
+    ("GET", "/api/process?delay_ms=abc", {"X-Hop-Count": "abc"}, 400, "invalid_hop_count"),
+    ("GET", "/api/process?delay_ms=abc", {"X-Hop-Count": "6"}, 508, "loop_detected"),
+    ("POST", "/test", {"X-Hop-Count": "6"}, 508, "loop_detected"),
+])
+def test_rules_apply_in_the_contract_order(client, spans, method, target, headers, status, error):
+    response = client.open(target, method=method, headers=headers, data=b"{not json")
+    assert (response.status_code, response.get_json()["error"]) == (status, error)
+
+
+# X-Hop-Count as the app receives it: the server has removed the optional
+# white space around the value and joined repeated lines with a comma.
+HOP_COUNTS = [
+    (None, 0),
+    ("0", 0),
+    ("5", 5),
+    ("007", 7),
+    ("999", 999),
+    ("000", 0),
+    ("", None),
+    ("1000", None),
+    ("0000", None),
+    ("9" * 10, None),
+    ("9" * 5000, None),
+    ("-1", None),
+    ("+1", None),
+    ("1.0", None),
+    ("1e2", None),
+    ("0x1", None),
+    ("abc", None),
+    (" 4", None),
+    ("4 ", None),
+    ("1 2", None),
+    ("1,1", None),
+    ("1, 1", None),
+    ("\u0663", None),  # ARABIC-INDIC DIGIT THREE: a digit, but not an ASCII one
+    ("\uff11", None),  # FULLWIDTH DIGIT ONE
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), HOP_COUNTS)
+def test_hop_count_grammar(value, expected):
+    if expected is None:
+        with pytest.raises(InvalidHopCount):
+            parse_hop_count(value)
+    else:
+        assert parse_hop_count(value) == expected
+
+
+# (header lines, status, error) through the app, MAX_HOPS = 5
+HOP_REQUESTS = [
+    ([], 200, None),
+    ([("X-Hop-Count", "5")], 200, None),
+    ([("X-Hop-Count", "005")], 200, None),
+    ([("X-Hop-Count", "6")], 508, "loop_detected"),
+    ([("X-Hop-Count", "999")], 508, "loop_detected"),
+    ([("X-Hop-Count", "1000")], 400, "invalid_hop_count"),
+    ([("X-Hop-Count", "9999999999")], 400, "invalid_hop_count"),
+    ([("X-Hop-Count", "1"), ("X-Hop-Count", "1")], 400, "invalid_hop_count"),
+    ([("X-Hop-Count", "1"), ("X-Hop-Count", "2")], 400, "invalid_hop_count"),
+    ([("X-Hop-Count", "")], 400, "invalid_hop_count"),
+]
+
+
+@pytest.mark.parametrize(("header_lines", "status", "error"), HOP_REQUESTS, ids=[str(r[0]) for r in HOP_REQUESTS])
+def test_hop_count_through_the_app(client, spans, header_lines, status, error):
+    response = client.get("/api/process", headers=header_lines)
+    assert response.status_code == status
+    assert response.get_json().get("error") == error
+
+
+KIB = 1024
+MAX_CALLS = 32
+ONE_CALL = {"url": "http://127.0.0.1:9/", "arguments": []}
+
+# (body, status, error) of POST /test with a Content-Length; chunked and
+# broken framings need a real server: tests/test_gunicorn_body.py.
+BODIES = [
+    (b"[]", 200, None),
+    (b"[" + b" " * (64 * KIB - 2) + b"]", 200, None),  # exactly 64 KiB
+    (b"[" + b" " * (64 * KIB - 1) + b"]", 413, "body_too_large"),  # one byte more
+    (b"[" + b" " * (1024 * KIB) + b"]", 413, "body_too_large"),
+    (json.dumps([ONE_CALL] * (MAX_CALLS + 1)).encode(), 400, "invalid_body"),
+    (json.dumps([{"url": "http://127.0.0.1:9/", "arguments": "not a list"}]).encode(), 400, "invalid_body"),
+    (json.dumps([{"url": "ftp://127.0.0.1/", "arguments": []}]).encode(), 400, "invalid_body"),
+    (b"", 400, "invalid_body"),
+    (b"{not json", 400, "invalid_body"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "error"), BODIES, ids=lambda v: repr(v)[:40] if isinstance(v, bytes) else None)
+def test_test_body(client, spans, body, status, error):
+    response = client.post("/test", data=body, content_type="application/json")
+    assert response.status_code == status
+    assert (response.get_json() if status == 200 else response.get_json()["error"]) == ([] if error is None else error)
