@@ -15,9 +15,11 @@ standard propagator, so parsing the `traceparent` stays the SDK's.
 `tracestate` follows docs/contract.md ("tracestate"): the lines are combined
 in order, empty members ignored, and the combined list is validated as a
 whole here; if any rule fails the whole `tracestate` is dropped (never
-repaired) while the `traceparent` is still continued. The SDK's own parser
-would drop an invalid list too, but it has no member limit of its own on
-input and its rules are not the contract's to read in one place.
+repaired) while the `traceparent` is still continued. A key seen again is a
+duplicate: its first member is kept. The SDK's own parser still knows only
+the key grammar Trace Context had before "@" became an ordinary key
+character, so it refuses lists the spec accepts ("foo@=1"); such a list is
+kept in the context and passed on unchanged by `inject`.
 
 The trace flags of the parent, the Level 2 random flag (0x02) included, are
 the SDK's to carry: a child span keeps the parent's random flag.
@@ -31,7 +33,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from opentelemetry.context import Context
+from opentelemetry import trace
+from opentelemetry.context import Context, create_key, get_value, set_value
 from opentelemetry.propagators.textmap import (
     CarrierT,
     Getter,
@@ -47,10 +50,8 @@ TRACESTATE = "tracestate"
 
 # docs/contract.md, "tracestate (W3C Trace Context Level 2)".
 MAX_TRACESTATE_MEMBERS = 32
-_TRACESTATE_KEY = re.compile(
-    r"[a-z][a-z0-9_\-*/]{0,255}"  # simple key, up to 256 characters
-    r"|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}"  # tenant@vendor
-)
+# The spec's current key grammar: a lowercase letter or digit, then up to 255 of a-z 0-9 _ - * / @.
+_TRACESTATE_KEY = re.compile(r"[a-z0-9][a-z0-9_\-*/@]{0,255}")
 # 1 to 256 characters of 0x20-0x7E except "," and "=", the last one not a space.
 _TRACESTATE_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
 
@@ -60,19 +61,21 @@ def split_header_values(lines: Iterable[str] | None) -> list[str]:
     return [member.strip() for line in lines or () for member in line.split(",") if member.strip()]
 
 
-def valid_tracestate(members: Sequence[str]) -> bool:
-    """Whether a combined `tracestate` list (empty members already dropped) obeys every rule."""
+_INCOMING_TRACESTATE = create_key("app.incoming-tracestate")
+
+
+def usable_tracestate(members: Sequence[str]) -> list[str] | None:
+    """The combined `tracestate` list (empty members already dropped) to pass
+    on: without repeated keys, or None when any rule fails."""
     if len(members) > MAX_TRACESTATE_MEMBERS:
-        return False
-    keys = set()
+        return None
+    kept: dict[str, str] = {}
     for member in members:
         key, equals, value = member.partition("=")
         if not equals or not _TRACESTATE_KEY.fullmatch(key) or not _TRACESTATE_VALUE.fullmatch(value):
-            return False
-        if key in keys:
-            return False
-        keys.add(key)
-    return True
+            return None
+        kept.setdefault(key, member)
+    return list(kept.values())
 
 
 def distinct_traceparents(lines: Iterable[str] | None) -> list[str]:
@@ -103,10 +106,14 @@ class StrictTraceContextPropagator(TextMapPropagator):
             # None, or several that disagree: there is no parent to continue.
             return context if context is not None else Context()
         single = {TRACEPARENT: traceparents[0]}
-        tracestate = split_header_values(getter.get(carrier, TRACESTATE))
-        if tracestate and valid_tracestate(tracestate):
-            single[TRACESTATE] = ",".join(tracestate)
-        return self._w3c.extract(single, context, default_getter)
+        tracestate = ",".join(usable_tracestate(split_header_values(getter.get(carrier, TRACESTATE))) or [])
+        if tracestate:
+            single[TRACESTATE] = tracestate
+        extracted = self._w3c.extract(single, context, default_getter)
+        remote = trace.get_current_span(extracted).get_span_context()
+        if tracestate and remote.is_valid and not remote.trace_state:
+            extracted = set_value(_INCOMING_TRACESTATE, (remote.trace_id, tracestate), extracted)
+        return extracted
 
     def inject(
         self,
@@ -115,6 +122,11 @@ class StrictTraceContextPropagator(TextMapPropagator):
         setter: Setter[CarrierT] = default_setter,
     ) -> None:
         self._w3c.inject(carrier, context, setter)
+        # The incoming list the SDK could not hold, on calls within the same trace.
+        incoming = get_value(_INCOMING_TRACESTATE, context)
+        current = trace.get_current_span(context).get_span_context()
+        if incoming and current.is_valid and current.trace_id == incoming[0] and not current.trace_state:
+            setter.set(carrier, TRACESTATE, incoming[1])
 
     @property
     def fields(self) -> set[str]:
