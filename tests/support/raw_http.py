@@ -2,7 +2,9 @@
 
 `requests` merges headers given as a dict and refuses values with CR or LF;
 http.client validates values too. The duplicate-traceparent and hostile-header
-tests need repeated header lines and malformed values on the wire, so the
+tests need repeated header lines and malformed values on the wire, and the
+gateway tests need request lines no client library would write (a space or a
+control byte in the path, `*`, paths a library would normalise), so the
 request is written to a socket by hand and only the answer is parsed by
 http.client.
 """
@@ -40,22 +42,39 @@ def _encode(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else value.encode("utf-8")
 
 
-def send(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
-         body: bytes = b"", timeout: float = 15.0) -> RawResponse:
-    """One request on a fresh connection; header lines are sent in order, unchecked."""
+def exchange(base_url: str, request: bytes, *, head: bool = False, timeout: float = 15.0) -> RawResponse:
+    """Write `request` (the whole message, as bytes) on a fresh connection and
+    read one answer. `head`: the request was a HEAD, so the answer has no body.
+    A server that closes without answering raises ConnectionError (http.client's
+    RemoteDisconnected is one); one that stays silent past `timeout` raises
+    TimeoutError."""
     target = urlsplit(base_url)
-    request = bytearray(f"{method} {path} HTTP/1.1\r\n".encode())
-    request += f"Host: {target.netloc}\r\n".encode()
-    for name, value in header_lines:
-        request += _encode(name) + b": " + _encode(value) + b"\r\n"
-    if body or method in ("POST", "PUT"):
-        request += f"Content-Length: {len(body)}\r\n".encode()
-    request += b"Connection: close\r\n\r\n" + body
     with socket.create_connection((target.hostname, target.port), timeout=timeout) as sock:
-        sock.sendall(bytes(request))
-        response = HTTPResponse(sock, method=method)
+        sock.sendall(request)
+        response = HTTPResponse(sock, method="HEAD" if head else "GET")
         response.begin()
         try:
             return RawResponse(response.status, response.getheaders(), response.read())
         finally:
             response.close()
+
+
+def build_request(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
+                  body: bytes = b"") -> bytes:
+    """A request with Host, the given header lines in order, Content-Length when
+    there is a body (or the method expects one) and `Connection: close`."""
+    request = bytearray(f"{method} {path} HTTP/1.1\r\n".encode())
+    request += f"Host: {urlsplit(base_url).netloc}\r\n".encode()
+    for name, value in header_lines:
+        request += _encode(name) + b": " + _encode(value) + b"\r\n"
+    if body or method in ("POST", "PUT"):
+        request += f"Content-Length: {len(body)}\r\n".encode()
+    request += b"Connection: close\r\n\r\n" + body
+    return bytes(request)
+
+
+def send(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
+         body: bytes = b"", timeout: float = 15.0) -> RawResponse:
+    """One request on a fresh connection; header lines are sent in order, unchecked."""
+    request = build_request(base_url, method, path, header_lines, body)
+    return exchange(base_url, request, head=method == "HEAD", timeout=timeout)

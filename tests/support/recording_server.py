@@ -95,9 +95,11 @@ class RecordingServer:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if self.command != "HEAD":
+                    self.wfile.write(reply.body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
+            # Every method is recorded: as the far end of a forbidden call, any request counts.
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 
             def log_message(self, *_args) -> None:
                 pass  # keep pytest output clean; requests are recorded instead

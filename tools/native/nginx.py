@@ -1,8 +1,12 @@
-"""Render nginx/default.conf.template for a local, unprivileged nginx.
+"""Lay out nginx's config for a local, unprivileged gateway, as the image does.
 
-The official nginx image fills the template's ${UPPER_CASE} variables with
-envsubst and includes the result inside its http {} block. Here a small main
-config plays that part, with every writable path under .native/run/nginx.
+In docker compose the official nginx image reads nginx/nginx.conf (mounted as
+/etc/nginx/nginx.conf), fills nginx/default.conf.template's ${UPPER_CASE}
+variables with envsubst into /etc/nginx/conf.d/default.conf, and runs
+`nginx -g "daemon off;"`. Here the same two files go to .native/run/nginx/
+(nginx.conf copied byte for byte, the template rendered into conf.d/), one
+more conf.d/ file keeps nginx's temp files there too, and the command line
+adds what the image has built in (pid file, worker user).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from pathlib import Path
 from .settings import LOGS, REPO, RUN, Ports, LOOPBACK
 
 TEMPLATE = REPO / "nginx" / "default.conf.template"
+MAIN_CONFIG = REPO / "nginx" / "nginx.conf"
 PREFIX = RUN / "nginx"
+CONF_D = PREFIX / "conf.d"
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -40,33 +46,22 @@ def render_template(text: str, variables: dict[str, str]) -> str:
     return rendered
 
 
-def main_config(include: Path) -> str:
-    worker_user = ""
+def temp_paths_config() -> str:
+    """http-level paths that Debian's nginx would otherwise put under /var/lib."""
+    return "".join(f"{name}_temp_path {PREFIX / 'temp' / name};\n" for name in TEMP_DIRS)
+
+
+def global_directives() -> str:
+    """Main-context settings the image has built in, given with `-g`."""
+    directives = f"daemon off; pid {PREFIX / 'nginx.pid'};"
     if os.geteuid() == 0:
-        # As root, nginx drops its workers to `nobody`; they need the temp dirs.
-        worker_user = "user nobody nogroup;\n"
-    temp_paths = "".join(
-        f"    {name}_temp_path {PREFIX / 'temp' / name};\n" for name in TEMP_DIRS
-    )
-    return (
-        f"{worker_user}"
-        "worker_processes 1;\n"
-        "daemon off;\n"
-        f"pid {PREFIX / 'nginx.pid'};\n"
-        f"error_log {LOGS / 'gateway-error.log'} warn;\n"
-        "events { worker_connections 512; }\n"
-        "http {\n"
-        "    default_type application/octet-stream;\n"
-        f"{temp_paths}"
-        f"    include {include};\n"
-        "}\n"
-    )
+        # As root, nginx drops its workers to an unprivileged user; they need the temp dirs.
+        directives += " user nobody nogroup;"
+    return directives
 
 
 def prepare(ports: Ports) -> Path:
-    """Write the rendered config; returns the main config's path."""
-    include = PREFIX / "gateway.conf"
-    main = PREFIX / "nginx.conf"
+    """Write the config tree; returns the main config's path."""
     for name in TEMP_DIRS:
         (PREFIX / "temp" / name).mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -74,10 +69,16 @@ def prepare(ports: Ports) -> Path:
         for name in TEMP_DIRS:
             os.chown(PREFIX / "temp" / name, nobody.pw_uid, nobody.pw_gid)
     LOGS.mkdir(parents=True, exist_ok=True)
-    include.write_text(render_template(TEMPLATE.read_text(), template_variables(ports)))
-    main.write_text(main_config(include))
+    CONF_D.mkdir(parents=True, exist_ok=True)
+    for stale in CONF_D.glob("*.conf"):
+        stale.unlink()
+    (CONF_D / "default.conf").write_text(render_template(TEMPLATE.read_text(), template_variables(ports)))
+    (CONF_D / "native-paths.conf").write_text(temp_paths_config())
+    main = PREFIX / "nginx.conf"
+    main.write_bytes(MAIN_CONFIG.read_bytes())
     return main
 
 
 def command(nginx: str, main: Path) -> list[str]:
-    return [nginx, "-p", str(PREFIX), "-e", str(LOGS / "gateway-error.log"), "-c", str(main)]
+    return [nginx, "-p", str(PREFIX), "-e", str(LOGS / "gateway-error.log"), "-c", str(main),
+            "-g", global_directives()]
