@@ -253,8 +253,6 @@ def test_gateway_re_resolution_check_itself():
     assert len(gateway_re_resolves(bad)) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="needs the gateway change described in docs/compose.md, "
-                   "Scaling (the nginx template is owned by the gateway work)")
 def test_gateway_follows_scaled_replicas():
     assert gateway_re_resolves(_rendered_gateway_config()) == []
 
