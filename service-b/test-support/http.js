@@ -20,11 +20,16 @@ function parseBody(text) {
   }
 }
 
-/** headers: object whose values may be arrays (one line per element). */
-function send(url, { method = 'GET', headers = {}, body } = {}) {
+/**
+ * headers: object whose values may be arrays (one line per element).
+ * path: the request target exactly as sent (a URL string would be normalized,
+ * e.g. "/./test" -> "/test").
+ */
+function send(url, { method = 'GET', headers = {}, body, path } = {}) {
   return context.with(suppressTracing(context.active()), () =>
     new Promise((resolve, reject) => {
-      const request = http.request(url, { method, headers, agent: false }, (response) => {
+      const options = { method, headers, agent: false, ...(path === undefined ? {} : { path }) };
+      const request = http.request(url, options, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => {
