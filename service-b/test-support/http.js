@@ -59,10 +59,12 @@ async function startFakeServer(respond = () => ({ status: 200, body: {} })) {
     request.on('end', () => {
       received.push({ url: request.url, method: request.method, headers: request.headersDistinct, body: parseBody(text) });
       const { status = 200, body = {}, delayMs = 0 } = respond(request);
+      // Unref'd: an answer held longer than a test lasts must not keep the
+      // test process alive once the server is closed.
       setTimeout(() => {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(body));
-      }, delayMs);
+      }, delayMs).unref();
     });
   });
   server.listen(0, '127.0.0.1');

@@ -10,6 +10,7 @@ const assert = require('node:assert/strict');
 const { SpanKind } = require('@opentelemetry/api');
 const { send, startFakeServer } = require('../test-support/http');
 const { startApp } = require('../test-support/app');
+const { waitFor } = require('../test-support/wait');
 const { redactQuery, CREDENTIAL_PARAMS } = require('../src/telemetry/url-redaction');
 
 // [query, redacted]
@@ -81,8 +82,9 @@ test('SERVER and CLIENT spans carry REDACTED for credential parameters, and no s
   // The call itself still carries the real value.
   assert.equal(downstream.received.at(-1).url, `/callback?Access_Token=${SECRET}&page=2`);
 
-  const lines = app.rawLogLines.filter((line) => line.includes(traceId));
-  assert.ok(lines.some((line) => line.includes('"request completed"')));
+  const ofTrace = () => app.rawLogLines.filter((line) => line.includes(traceId));
+  await waitFor(() => ofTrace().some((line) => line.includes('"request completed"')), { what: 'the request line' });
+  const lines = ofTrace();
   for (const line of lines) {
     assert.ok(!line.includes(SECRET), `log line leaks: ${line}`);
     assert.ok(!line.includes('delay_ms=1'), `log line has the query string: ${line}`);
@@ -92,6 +94,9 @@ test('SERVER and CLIENT spans carry REDACTED for credential parameters, and no s
 test('an unknown route is logged by its path only', async () => {
   const response = await send(`${app.url}/nope?token=${SECRET}`);
   assert.equal(response.status, 404);
-  const line = app.logLines().find((entry) => entry.trace_id === response.body.otel_trace_id && entry.message === 'request completed');
+  const line = await waitFor(
+    () => app.logLines().find((entry) => entry.trace_id === response.body.otel_trace_id && entry.message === 'request completed'),
+    { what: 'the request line' },
+  );
   assert.equal(line.route, '/nope');
 });
