@@ -23,6 +23,10 @@ function createApp({ config, logger }) {
   app.disable('x-powered-by');
   // Answers are per request; a 304 would hide the trace of the request.
   app.set('etag', false);
+  // Exactly one spelling per route (docs/contract.md, "Input rules"); every
+  // Router is created the same way by routes/strict-router.js.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.locals.serviceName = config.serviceName;
 
   // Order matters: the X-Trace-ID first, so every later line and answer has it.

@@ -34,10 +34,12 @@ function main() {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);
   });
+  // Signal handlers first: once the `listening` line is out, SIGTERM is
+  // guaranteed a graceful stop (the process tests and the runner rely on it).
+  stopOnSignals(server, logger);
   server.listen(config.port, config.host, () => {
     logger.info({ host: config.host, port: server.address().port }, 'listening');
   });
-  stopOnSignals(server, logger);
 }
 
 main();

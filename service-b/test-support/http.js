@@ -20,11 +20,16 @@ function parseBody(text) {
   }
 }
 
-/** headers: object whose values may be arrays (one line per element). */
-function send(url, { method = 'GET', headers = {}, body } = {}) {
+/**
+ * headers: object whose values may be arrays (one line per element).
+ * path: the request target exactly as sent (a URL string would be normalized,
+ * e.g. "/./test" -> "/test").
+ */
+function send(url, { method = 'GET', headers = {}, body, path } = {}) {
   return context.with(suppressTracing(context.active()), () =>
     new Promise((resolve, reject) => {
-      const request = http.request(url, { method, headers, agent: false }, (response) => {
+      const options = { method, headers, agent: false, ...(path === undefined ? {} : { path }) };
+      const request = http.request(url, options, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => {
@@ -54,10 +59,12 @@ async function startFakeServer(respond = () => ({ status: 200, body: {} })) {
     request.on('end', () => {
       received.push({ url: request.url, method: request.method, headers: request.headersDistinct, body: parseBody(text) });
       const { status = 200, body = {}, delayMs = 0 } = respond(request);
+      // Unref'd: an answer held longer than a test lasts must not keep the
+      // test process alive once the server is closed.
       setTimeout(() => {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(body));
-      }, delayMs);
+      }, delayMs).unref();
     });
   });
   server.listen(0, '127.0.0.1');

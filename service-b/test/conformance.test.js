@@ -78,7 +78,10 @@ test('a call that fails does not fail the request', async () => {
 });
 
 const MALFORMED = [
-  ['not JSON', '{"url": ', {}, 400, 'invalid_json'],
+  ['not JSON', '{"url": ', {}, 400, 'invalid_body'],
+  ['arguments not an array', [{ url: 'http://127.0.0.1:1/', arguments: { a: 1 } }], {}, 400, 'invalid_body'],
+  ['a compressed body in an unsupported encoding', '[]', { 'content-encoding': 'br-unknown' }, 400, 'invalid_body'],
+  ['an unsupported charset', '[]', { 'content-type': 'application/json; charset=klingon' }, 400, 'invalid_body'],
   ['an object instead of an array', { url: 'http://127.0.0.1:1/', arguments: [] }, {}, 400, 'invalid_body'],
   ['a url that is not a string', [{ url: 5, arguments: [] }], {}, 400, 'invalid_body'],
   ['a url that is not http(s)', [{ url: 'file:///etc/passwd', arguments: [] }], {}, 400, 'invalid_body'],
@@ -86,7 +89,7 @@ const MALFORMED = [
   ['a null entry', [null], {}, 400, 'invalid_body'],
   ['more than 32 calls', Array(33).fill({ url: 'http://127.0.0.1:1/', arguments: [] }), {}, 400, 'invalid_body'],
   ['no JSON content type', '[]', { 'content-type': 'text/plain' }, 400, 'invalid_body'],
-  ['a body over 64 KiB', JSON.stringify([{ url: 'http://127.0.0.1:1/', arguments: ['x'.repeat(70000)] }]), {}, 413, 'payload_too_large'],
+  ['a body over 64 KiB', JSON.stringify([{ url: 'http://127.0.0.1:1/', arguments: ['x'.repeat(70000)] }]), {}, 413, 'body_too_large'],
 ];
 
 for (const [name, body, headers, status, code] of MALFORMED) {
@@ -97,3 +100,9 @@ for (const [name, body, headers, status, code] of MALFORMED) {
     assert.equal(response.body.service, 'service-b');
   });
 }
+
+test('a body of exactly 64 KiB is read', async () => {
+  const response = await postTest('[]'.padEnd(64 * 1024, ' '));
+  assert.equal(response.status, 200);
+  assert.deepEqual(response.body, []);
+});

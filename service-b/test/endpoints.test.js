@@ -11,7 +11,10 @@ const { send, startFakeServer, refusedUrl } = require('../test-support/http');
 const { startApp } = require('../test-support/app');
 const { isValidXTraceId } = require('../src/middleware/x-trace-id');
 
+// The deadline under test (the slow app, /api/timeout); everything that should
+// answer gets GENEROUS_TIMEOUT_MS so a busy machine cannot turn it into a timeout.
 const DOWNSTREAM_TIMEOUT_MS = 300;
+const GENEROUS_TIMEOUT_MS = 10000;
 
 // Stand-ins for service-a and service-c: /api/process honours fail=true.
 function fakeService(name, { delayMs = 0 } = {}) {
@@ -28,12 +31,16 @@ const fakes = {};
 before(async () => {
   fakes.a = await fakeService('service-a');
   fakes.c = await fakeService('service-c');
-  fakes.slow = await fakeService('service-c', { delayMs: DOWNSTREAM_TIMEOUT_MS * 4 });
-  const base = { DOWNSTREAM_TIMEOUT_MS: String(DOWNSTREAM_TIMEOUT_MS) };
+  fakes.slow = await fakeService('service-c', { delayMs: 60000 });
+  const base = { DOWNSTREAM_TIMEOUT_MS: String(GENEROUS_TIMEOUT_MS) };
   apps.healthy = await startApp({ ...base, SERVICE_A_URL: fakes.a.url, SERVICE_C_URL: fakes.c.url });
   const refused = await refusedUrl();
   apps.unreachable = await startApp({ ...base, SERVICE_A_URL: refused, SERVICE_C_URL: refused });
-  apps.slow = await startApp({ ...base, SERVICE_A_URL: fakes.slow.url, SERVICE_C_URL: fakes.slow.url });
+  apps.slow = await startApp({
+    DOWNSTREAM_TIMEOUT_MS: String(DOWNSTREAM_TIMEOUT_MS),
+    SERVICE_A_URL: fakes.slow.url,
+    SERVICE_C_URL: fakes.slow.url,
+  });
 });
 
 after(async () => {
@@ -51,8 +58,8 @@ const ENDPOINTS = [
   { path: '/api/process?fail=maybe', status: 400, body: { error: 'invalid_parameter' }, server: {} },
   { path: '/api/error?fail=true', status: 500, body: { error: 'simulated_error' }, server: { route: '/api/error', errorType: 'SimulatedFailure' } },
   { path: '/api/error?fail=false', status: 200, body: { status: 'ok' }, server: { route: '/api/error' } },
-  { path: '/api/timeout', status: 504, body: { error: 'timeout' }, server: { route: '/api/timeout', errorType: 'timeout', attributes: { 'app.simulated_delay_ms': 3000 } } },
-  { path: '/api/timeout?delay_ms=10', status: 200, body: { status: 'completed', delay_ms: 10 }, server: { route: '/api/timeout' } },
+  { app: 'slow', path: '/api/timeout', status: 504, body: { error: 'timeout' }, server: { route: '/api/timeout', errorType: 'timeout', attributes: { 'app.simulated_delay_ms': 3000 } } },
+  { app: 'slow', path: '/api/timeout?delay_ms=10', status: 200, body: { status: 'completed', delay_ms: 10 }, server: { route: '/api/timeout' } },
   {
     path: '/api/db-error',
     status: 503,
@@ -112,8 +119,8 @@ const ENDPOINTS = [
   { path: '/api/process', headers: { 'x-hop-count': 'abc' }, status: 400, body: { error: 'invalid_hop_count' }, server: {} },
   { path: '/api/process', headers: { 'x-hop-count': '-1' }, status: 400, body: { error: 'invalid_hop_count' }, server: {} },
   { path: '/no/such/route', status: 404, body: { error: 'not_found' }, server: {} },
-  { method: 'DELETE', path: '/api/process', status: 404, body: { error: 'not_found' }, server: {} },
-  { method: 'POST', path: '/test', headers: { 'content-type': 'application/json' }, payload: '{"broken', status: 400, body: { error: 'invalid_json' }, server: {} },
+  { method: 'DELETE', path: '/api/process', status: 405, body: { error: 'method_not_allowed' }, server: {} },
+  { method: 'POST', path: '/test', headers: { 'content-type': 'application/json' }, payload: '{"broken', status: 400, body: { error: 'invalid_body' }, server: {} },
 ];
 
 function attribute(span, name) {

@@ -36,22 +36,35 @@ test('a minted X-Trace-ID has the gateway format and is valid', () => {
   assert.notEqual(mintXTraceId(), mintXTraceId());
 });
 
+// [X-Hop-Count header lines as req.headersDistinct lists them, hop count or
+// undefined for "400 invalid_hop_count"]
 const HOP_COUNTS = [
   [undefined, 0],
-  ['0', 0],
-  ['5', 5],
-  ['12', 12],
-  ['99999999999999999999', 1e20],
-  ['-1', undefined],
-  ['1.5', undefined],
-  ['abc', undefined],
-  ['', undefined],
-  ['1, 2', undefined],
+  [['0'], 0],
+  [['5'], 5],
+  [['12'], 12],
+  [['999'], 999],
+  [['007'], 7],
+  [['1000'], undefined],
+  [['9'.repeat(10240)], undefined],
+  [['-1'], undefined],
+  [['+1'], undefined],
+  [['1.5'], undefined],
+  [['1e2'], undefined],
+  [['0x1'], undefined],
+  [['abc'], undefined],
+  [[''], undefined],
+  [[' 1'], undefined],
+  [['1 '], undefined],
+  [['\u0661'], undefined],
+  [['1, 2'], undefined],
+  [['1', '1'], undefined],
+  [['1', '2'], undefined],
 ];
 
-for (const [raw, expected] of HOP_COUNTS) {
-  test(`X-Hop-Count ${JSON.stringify(raw)} -> ${expected}`, () => {
-    assert.equal(parseHopCount(raw), expected);
+for (const [lines, expected] of HOP_COUNTS) {
+  test(`X-Hop-Count ${JSON.stringify(lines)?.slice(0, 40)} -> ${expected}`, () => {
+    assert.equal(parseHopCount(lines), expected);
   });
 }
 

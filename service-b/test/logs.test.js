@@ -16,6 +16,7 @@ const { createLogger } = require('../src/logger');
 const { runInRequestContext } = require('../src/request-context');
 const { PinoDiagLogger } = require('../src/telemetry/diag-logger');
 const { isValidXTraceId } = require('../src/middleware/x-trace-id');
+const { waitFor } = require('../test-support/wait');
 
 let app;
 
@@ -48,6 +49,11 @@ for (const [request, level, route, status] of REQUEST_LINES) {
     assert.equal(response.status, status);
     const xTraceId = response.headers['x-trace-id'];
     const [, traceId] = response.headers.traceresponse.split('-');
+    // The line is written on the response's 'finish', which may come after
+    // the client has read the answer: wait for it, then check there is one.
+    await waitFor(() => linesOf(xTraceId).some((line) => line.message === 'request completed'), {
+      what: `the request completed line of ${xTraceId}`,
+    });
     const completed = linesOf(xTraceId).filter((line) => line.message === 'request completed');
     assert.equal(completed.length, 1);
     const [line] = completed;
@@ -80,8 +86,11 @@ for (const [name, headers] of HOSTILE_HEADERS) {
     const xTraceId = response.headers['x-trace-id'];
     assert.ok(isValidXTraceId(xTraceId));
     assert.match(xTraceId, /^trace-/);
-    const lines = app.rawLogLines.filter((line) => line.includes(xTraceId));
-    assert.ok(lines.length >= 1);
+    const ofRequest = () => app.rawLogLines.filter((line) => line.includes(xTraceId));
+    await waitFor(() => ofRequest().some((line) => line.includes('"request completed"')), {
+      what: `the request completed line of ${xTraceId}`,
+    });
+    const lines = ofRequest();
     for (const line of lines) {
       assertValidLogLine(line);
     }

@@ -87,7 +87,49 @@ test('a flood of rejected values is bounded on the span', async () => {
   for (const event of events) {
     assert.ok(event.attributes['app.traceparent.value'].length <= MAX_REPORTED_LENGTH);
   }
-  assert.equal(rejectionLines(server.spanContext().traceId)[0].values_rejected, 25);
+  assert.equal(server.attributes['app.traceparent.rejected_count'], 25);
+  const [line] = rejectionLines(server.spanContext().traceId);
+  assert.equal(line.rejected_count, 25);
+  assert.ok(!JSON.stringify(line).includes(TRACE_A), 'no rejected value in the log line');
+});
+
+test('conflicting values: count on the span and in the log line, no values logged', async () => {
+  const response = await send(`${app.url}/health`, { headers: { traceparent: [PARENT_A, PARENT_B, PARENT_A] } });
+  const server = await serverSpanOf(response);
+  assert.equal(server.attributes['app.traceparent.rejected_count'], 2);
+  const [line] = rejectionLines(server.spanContext().traceId);
+  assert.deepEqual([line.header, line.rejected_count], ['traceparent', 2]);
+  assert.ok(![TRACE_A, TRACE_B].some((id) => JSON.stringify(line).includes(id)));
+});
+
+// [incoming flags, flags of the outgoing call and of traceresponse]
+const FLAGS = [
+  ['00', '00'],
+  ['01', '01'],
+  ['02', '02'],
+  ['03', '03'],
+];
+
+for (const [incoming, outgoing] of FLAGS) {
+  test(`trace flags ${incoming}: the outgoing call and traceresponse carry ${outgoing}`, async () => {
+    const response = await send(`${app.url}/api/demo/circular-b-to-c`, {
+      headers: { traceparent: `00-${TRACE_A}-${SPAN_A}-${incoming}` },
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.traceresponse, new RegExp(`^00-${TRACE_A}-[0-9a-f]{16}-${outgoing}$`));
+    const call = serviceC.received.find((received) => received.headers['x-trace-id'][0] === response.headers['x-trace-id']);
+    assert.match(call.headers.traceparent[0], new RegExp(`^00-${TRACE_A}-[0-9a-f]{16}-${outgoing}$`));
+  });
+}
+
+test('an invalid tracestate is dropped, the trace continued', async () => {
+  const response = await send(`${app.url}/api/demo/circular-b-to-c`, {
+    headers: { traceparent: PARENT_A, tracestate: ['a=1', `${'z'.repeat(257)}=1`] },
+  });
+  assert.equal(response.status, 200);
+  const call = serviceC.received.find((received) => received.headers['x-trace-id'][0] === response.headers['x-trace-id']);
+  assert.match(call.headers.traceparent[0], new RegExp(`^00-${TRACE_A}-`));
+  assert.equal(call.headers.tracestate, undefined);
 });
 
 test('tracestate lines are combined in order, empty ones ignored, and propagated', async () => {

@@ -9,21 +9,29 @@ const { HttpError } = require('../http-errors');
 const { sendError } = require('../respond');
 const { recordServerFailure } = require('../telemetry/server-span');
 
-// Client errors raised by Express itself and its body parser.
-const CLIENT_ERROR_CODES = {
-  'entity.parse.failed': ['invalid_json', 'request body is not valid JSON'],
-  'entity.too.large': ['payload_too_large', 'request body is too large'],
-  'encoding.unsupported': ['unsupported_encoding', 'request body encoding is not supported'],
+// Client errors raised by the JSON body parser (body-parser's error types),
+// answered as the contract's body rule says: too large -> 413, anything else
+// about the body (not JSON, unsupported encoding or charset, cut short) -> 400.
+const BODY_ERRORS = {
+  'entity.too.large': [413, 'body_too_large', 'request body is larger than 64 KiB'],
+  'entity.parse.failed': [400, 'invalid_body', 'request body is not valid JSON'],
+  'encoding.unsupported': [400, 'invalid_body', 'request body encoding is not supported'],
+  'charset.unsupported': [400, 'invalid_body', 'request body charset is not supported'],
+  'request.aborted': [400, 'invalid_body', 'request body ended early'],
+  'request.size.invalid': [400, 'invalid_body', 'request body does not match its Content-Length'],
 };
 
 function toHttpError(error) {
   if (error instanceof HttpError) {
     return error;
   }
+  if (Object.hasOwn(BODY_ERRORS, error.type)) {
+    const [status, code, message] = BODY_ERRORS[error.type];
+    return new HttpError(status, code, message);
+  }
   const status = error.status ?? error.statusCode;
   if (Number.isInteger(status) && status >= 400 && status < 500) {
-    const [code, message] = CLIENT_ERROR_CODES[error.type] ?? ['bad_request', 'malformed request'];
-    return new HttpError(status, code, message);
+    return new HttpError(status, 'bad_request', 'malformed request');
   }
   return new HttpError(500, 'internal_error', 'unexpected error', { cause: error });
 }

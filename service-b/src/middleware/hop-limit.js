@@ -14,19 +14,30 @@ class HopLimitExceeded extends Error {
   }
 }
 
-/** Absent = 0; anything but a non-negative integer is undefined (invalid). */
-function parseHopCount(raw) {
-  if (raw === undefined) {
+// 1 to 3 ASCII digits (0-999, leading zeros allowed): anything longer is
+// not a hop count, and Number() of a long digit string would be Infinity.
+const HOP_COUNT_PATTERN = /^[0-9]{1,3}$/;
+
+/**
+ * The hop count of the request's X-Hop-Count header lines (as
+ * `req.headersDistinct` lists them): absent = 0; exactly one line of 1 to 3
+ * digits; anything else (two lines, empty, sign, space) is undefined.
+ */
+function parseHopCount(lines) {
+  if (lines === undefined) {
     return 0;
   }
-  return /^\d+$/.test(raw) ? Number(raw) : undefined;
+  if (lines.length !== 1 || !HOP_COUNT_PATTERN.test(lines[0])) {
+    return undefined;
+  }
+  return Number(lines[0]);
 }
 
 function hopLimit(maxHops) {
   return function enforceHopLimit(req, res, next) {
-    const hopCount = parseHopCount(req.get('x-hop-count'));
+    const hopCount = parseHopCount(req.headersDistinct['x-hop-count']);
     if (hopCount === undefined) {
-      throw badRequest('invalid_hop_count', 'X-Hop-Count must be a non-negative integer');
+      throw badRequest('invalid_hop_count', 'X-Hop-Count must be one header line of 1 to 3 digits');
     }
     serverSpan().setAttribute('app.hop_count', hopCount);
     if (hopCount > maxHops) {

@@ -5,16 +5,21 @@
 // it, and a client can look the trace up without parsing the body.
 // Set before any handler runs so error and 404 answers carry it too.
 
+const { context } = require('@opentelemetry/api');
 const { serverSpan } = require('../telemetry/server-span');
+const { outgoingTraceFlags } = require('../telemetry/strict-propagator');
 
-function traceresponseValue(spanContext) {
-  const flags = spanContext.traceFlags.toString(16).padStart(2, '0');
+// The flags are those an outgoing call would carry (with the Level 2 random
+// flag when the trace arrived with it).
+function traceresponseValue(spanContext, traceFlags = spanContext.traceFlags) {
+  const flags = traceFlags.toString(16).padStart(2, '0');
   return `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
 }
 
 function traceresponse() {
   return function setTraceresponse(_req, res, next) {
-    res.set('traceresponse', traceresponseValue(serverSpan().spanContext()));
+    const spanContext = serverSpan().spanContext();
+    res.set('traceresponse', traceresponseValue(spanContext, outgoingTraceFlags(context.active(), spanContext)));
     next();
   };
 }

@@ -1,6 +1,6 @@
 'use strict';
 
-const { Router } = require('express');
+const { strictRouter, serve } = require('./strict-router');
 const { simulationParams, simulateLatency } = require('../simulate');
 const { relayTo } = require('./relay');
 
@@ -8,8 +8,8 @@ const { relayTo } = require('./relay');
 // (A -> B -> C). B does its own work, then asks C to process with the fail
 // flag it was given (default true), and fails with 502 when C does.
 function cascadeRoutes(config, guard) {
-  const router = Router();
-  router.get('/api/cascade', guard, async (req, res) => {
+  const router = strictRouter();
+  serve(router, 'GET', '/api/cascade', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     await relayTo(res, config, 'service-c', `/api/process?fail=${fail ?? true}`);

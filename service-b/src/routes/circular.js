@@ -1,6 +1,6 @@
 'use strict';
 
-const { Router } = require('express');
+const { strictRouter, serve } = require('./strict-router');
 const { relayTo } = require('./relay');
 
 // Calls that start at service-b (scenarios circular-b-to-a, circular-b-to-c).
@@ -12,9 +12,9 @@ const ROUTES = [
 ];
 
 function circularRoutes(config, guard) {
-  const router = Router();
+  const router = strictRouter();
   for (const [path, target] of ROUTES) {
-    router.get(path, guard, async (_req, res) => {
+    serve(router, 'GET', path, guard, async (_req, res) => {
       await relayTo(res, config, target, '/api/process');
     });
   }

@@ -6,12 +6,16 @@
 // fetch instrumentation; answer [] once all calls are done.
 
 const express = require('express');
+const { strictRouter, serve } = require('./strict-router');
 const { callJson } = require('../downstream');
 const { badRequest } = require('../http-errors');
+const { bodyDeadline } = require('../middleware/body-deadline');
 
 // Each call may wait out the full downstream timeout: a bounded list keeps
 // one request from holding the service for long (docs/contract.md).
 const MAX_CALLS = 32;
+// 64 KiB (body-parser reads "kb" as 1024 bytes); larger -> 413 body_too_large.
+const MAX_BODY = '64kb';
 
 function isHttpUrl(value) {
   if (typeof value !== 'string') {
@@ -28,9 +32,9 @@ function isHttpUrl(value) {
 function parseCalls(body) {
   const valid =
     Array.isArray(body) &&
-    body.every((entry) => entry !== null && typeof entry === 'object' && isHttpUrl(entry.url) && 'arguments' in entry);
+    body.every((entry) => entry !== null && typeof entry === 'object' && isHttpUrl(entry.url) && Array.isArray(entry.arguments));
   if (!valid) {
-    throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": ...}');
+    throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": [...]}');
   }
   if (body.length > MAX_CALLS) {
     throw badRequest('invalid_body', `at most ${MAX_CALLS} calls per request`);
@@ -39,8 +43,8 @@ function parseCalls(body) {
 }
 
 function conformanceRoutes(config, logger, guard) {
-  const router = express.Router();
-  router.post('/test', guard, express.json({ limit: '64kb' }), async (req, res) => {
+  const router = strictRouter();
+  serve(router, 'POST', '/test', guard, bodyDeadline(), express.json({ limit: MAX_BODY }), async (req, res) => {
     const calls = parseCalls(req.body);
     for (const { url, json } of calls) {
       const outcome = await callJson(url, {

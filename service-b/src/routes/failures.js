@@ -4,7 +4,7 @@
 // one simulated failure to its HTTP status; the error handler records the
 // failure on the server span.
 
-const { Router } = require('express');
+const { strictRouter, serve } = require('./strict-router');
 const { HttpError } = require('../http-errors');
 const { sendJson } = require('../respond');
 const {
@@ -34,10 +34,10 @@ async function answerFailureAs(failureClass, status, code, work) {
 }
 
 function failureRoutes(config, guard) {
-  const router = Router();
+  const router = strictRouter();
 
   // Random failure, probability FAILURE_PROBABILITY unless `fail` forces it.
-  router.get('/api/error', guard, async (req, res) => {
+  serve(router, 'GET', '/api/error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     if (shouldFail(fail)) {
@@ -49,7 +49,7 @@ function failureRoutes(config, guard) {
 
   // A slow operation (delay_ms, default 3000) abandoned at the service's own
   // deadline, DOWNSTREAM_TIMEOUT_MS. A delay that fits the deadline succeeds.
-  router.get('/api/timeout', guard, async (req, res) => {
+  serve(router, 'GET', '/api/timeout', guard, async (req, res) => {
     const { delayMs } = simulationParams(req.query, { defaultDelayMs: 3000 });
     await answerFailureAs(OperationTimeout, 504, 'timeout', () =>
       runWithDeadline(delayMs, config.downstreamTimeoutMs),
@@ -58,7 +58,7 @@ function failureRoutes(config, guard) {
   });
 
   // A database query whose connection is refused (fail=false lets it succeed).
-  router.get('/api/db-error', guard, async (req, res) => {
+  serve(router, 'GET', '/api/db-error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     const rows = await answerFailureAs(DatabaseConnectionError, 503, 'database_unavailable', () =>
       queryOrders({ delayMs, fail: fail ?? true }),
@@ -68,7 +68,7 @@ function failureRoutes(config, guard) {
 
   // An operation needing more memory than its budget; only arithmetic, nothing
   // is allocated (fail=false makes it ask for less than the budget).
-  router.get('/api/memory-error', guard, async (req, res) => {
+  serve(router, 'GET', '/api/memory-error', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     const requested = (fail ?? true) ? MEMORY_REQUEST_BYTES.failing : MEMORY_REQUEST_BYTES.fitting;

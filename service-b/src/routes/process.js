@@ -1,14 +1,14 @@
 'use strict';
 
-const { Router } = require('express');
+const { strictRouter, serve } = require('./strict-router');
 const { HttpError } = require('../http-errors');
 const { sendJson } = require('../respond');
 const { simulationParams, simulateLatency, shouldFail, SimulatedFailure } = require('../simulate');
 
 // GET /api/process: service-b's local work; fails only when asked (fail=true).
 function processRoutes(guard) {
-  const router = Router();
-  router.get('/api/process', guard, async (req, res) => {
+  const router = strictRouter();
+  serve(router, 'GET', '/api/process', guard, async (req, res) => {
     const { delayMs, fail } = simulationParams(req.query);
     await simulateLatency(delayMs);
     if (shouldFail(fail ?? false)) {

@@ -26,10 +26,19 @@ const { serviceNameFrom } = require('../config');
 const { StrictTraceContextPropagator } = require('./strict-propagator');
 const { PinoDiagLogger } = require('./diag-logger');
 const { restoreServerFailure } = require('./server-span');
+const { serverUrlAttributes, clientUrlAttributes } = require('./url-redaction');
 
 function createInstrumentations() {
   return [
-    new HttpInstrumentation({ applyCustomAttributesOnSpan: restoreServerFailure }),
+    // Request headers are never captured (Authorization, Cookie); credential
+    // query parameters are redacted by the start-span hooks. Outbound calls
+    // use fetch only, so node:http client spans are off: none can carry an
+    // unredacted url.full.
+    new HttpInstrumentation({
+      applyCustomAttributesOnSpan: restoreServerFailure,
+      startIncomingSpanHook: serverUrlAttributes,
+      disableOutgoingRequestInstrumentation: true,
+    }),
     // One INTERNAL span per request handler is useful; one per middleware
     // (x-trace-id, hop limit, ...) and per router is noise. Routes are still
     // named on the server span (http.route) when layers are ignored.
@@ -38,7 +47,7 @@ function createInstrumentations() {
     }),
     // Outbound calls use fetch(); this instrumentation creates their CLIENT
     // spans and adds traceparent/tracestate. Nothing else may add them.
-    new UndiciInstrumentation(),
+    new UndiciInstrumentation({ startSpanHook: clientUrlAttributes }),
     // Correlation only (trace_id/span_id in each line); the lines themselves
     // are collected from stdout, not sent as OTLP logs.
     new PinoInstrumentation({ disableLogSending: true }),

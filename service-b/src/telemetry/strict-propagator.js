@@ -1,30 +1,35 @@
 'use strict';
 
-// W3C Trace Context with the duplicate-header rule the standard propagator
-// leaves to the HTTP stack.
+// W3C Trace Context with the rules the standard propagator leaves out
+// (docs/contract.md, "Duplicate / conflicting traceparent" and "tracestate"):
 //
-// Two *different* traceparent values (as separate header lines, which Node
-// joins with ", ", or as one comma-joined line) are invalid input: the request
-// must start a new trace rather than pick one of them. Identical duplicates
-// count as one. Multiple tracestate lines are combined in order, empty ones
-// ignored. Everything else (parsing, validation, injection) is the standard
-// W3CTraceContextPropagator's job.
+// - Two *different* traceparent values (as separate header lines, which Node
+//   joins with ", ", or as one comma-joined line) are invalid input: the
+//   request starts a new trace rather than pick one of them. Identical
+//   duplicates count as one.
+// - tracestate lines are combined in order and validated as a whole
+//   (Level 2 rules, telemetry/tracestate.js); an invalid list is dropped
+//   whole while the traceparent is still continued.
+// - The Level 2 random flag (0x02) of an accepted traceparent is carried
+//   onto outgoing calls. The SDK's Tracer rebuilds every span's trace flags
+//   from the sampling decision alone (SAMPLED or NONE), so the bit is lost on
+//   the first local span, sampled or not. Extract therefore remembers, in the
+//   context, which trace id arrived with the flag, and inject sets it again
+//   for that trace.
+// Parsing and writing traceparent stay the standard W3CTraceContextPropagator's job.
 
-const { defaultTextMapGetter } = require('@opentelemetry/api');
+const { createContextKey, defaultTextMapGetter, trace } = require('@opentelemetry/api');
 const { W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { tracestateMembers, parseTracestate, ValidatedTraceState } = require('./tracestate');
 
 const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
+const RANDOM_TRACE_FLAG = 0x02;
+const RANDOM_TRACE_ID_KEY = createContextKey('service-b random trace id');
 
-// A header may reach us as one string, as an array of lines, or not at all;
-// each line may itself hold a comma-separated list.
-function listMembers(raw) {
-  const lines = Array.isArray(raw) ? raw : [raw];
-  return lines
-    .filter((line) => typeof line === 'string')
-    .flatMap((line) => line.split(','))
-    .map((member) => member.trim())
-    .filter((member) => member !== '');
+// A header may reach us as one string, as an array of lines, or not at all.
+function headerLines(raw) {
+  return (Array.isArray(raw) ? raw : [raw]).filter((line) => typeof line === 'string');
 }
 
 /**
@@ -34,12 +39,25 @@ function listMembers(raw) {
  * the rejection, so both always agree.
  */
 function inspectTraceparent(carrier, getter = defaultTextMapGetter) {
-  const values = [...new Set(listMembers(getter.get(carrier, TRACEPARENT)))];
+  const members = headerLines(getter.get(carrier, TRACEPARENT))
+    .flatMap((line) => line.split(','))
+    .map((member) => member.trim())
+    .filter((member) => member !== '');
+  const values = [...new Set(members)];
   return { values, conflicting: values.length > 1 };
 }
 
-function combineTracestate(carrier, getter = defaultTextMapGetter) {
-  return listMembers(getter.get(carrier, TRACESTATE)).join(',');
+/** The carrier's tracestate lines as one validated TraceState, or undefined (absent or invalid). */
+function readTracestate(carrier, getter = defaultTextMapGetter) {
+  const members = tracestateMembers(headerLines(getter.get(carrier, TRACESTATE)));
+  const entries = members.length > 0 ? parseTracestate(members) : undefined;
+  return entries && new ValidatedTraceState(entries);
+}
+
+/** Trace flags to send for `spanContext` in `context`: its own, plus the random flag it arrived with. */
+function outgoingTraceFlags(context, spanContext) {
+  const random = context.getValue(RANDOM_TRACE_ID_KEY) === spanContext.traceId;
+  return random ? spanContext.traceFlags | RANDOM_TRACE_FLAG : spanContext.traceFlags;
 }
 
 class StrictTraceContextPropagator {
@@ -48,6 +66,13 @@ class StrictTraceContextPropagator {
   }
 
   inject(context, carrier, setter) {
+    const spanContext = trace.getSpanContext(context);
+    if (spanContext) {
+      const traceFlags = outgoingTraceFlags(context, spanContext);
+      if (traceFlags !== spanContext.traceFlags) {
+        context = trace.setSpanContext(context, { ...spanContext, traceFlags });
+      }
+    }
     this.w3c.inject(context, carrier, setter);
   }
 
@@ -56,12 +81,16 @@ class StrictTraceContextPropagator {
     if (values.length === 0 || conflicting) {
       return context;
     }
-    const normalized = { [TRACEPARENT]: values[0] };
-    const tracestate = combineTracestate(carrier, getter);
-    if (tracestate !== '') {
-      normalized[TRACESTATE] = tracestate;
+    const extracted = this.w3c.extract(context, { [TRACEPARENT]: values[0] }, defaultTextMapGetter);
+    if (extracted === context) {
+      return context; // an invalid traceparent: a new trace, no tracestate
     }
-    return this.w3c.extract(context, normalized, defaultTextMapGetter);
+    const parent = trace.getSpanContext(extracted);
+    let result = trace.setSpanContext(extracted, { ...parent, traceState: readTracestate(carrier, getter) });
+    if (parent.traceFlags & RANDOM_TRACE_FLAG) {
+      result = result.setValue(RANDOM_TRACE_ID_KEY, parent.traceId);
+    }
+    return result;
   }
 
   fields() {
@@ -69,4 +98,4 @@ class StrictTraceContextPropagator {
   }
 }
 
-module.exports = { StrictTraceContextPropagator, inspectTraceparent, combineTracestate };
+module.exports = { StrictTraceContextPropagator, inspectTraceparent, readTracestate, outgoingTraceFlags };
