@@ -58,12 +58,14 @@ RULES = {
 }
 
 
-def outgoing_headers(stack, service: str, traceparent: str) -> tuple[list[str], list[str]]:
+def outgoing_headers(stack, service: str, traceparent: str,
+                     tracestate_lines: tuple[str, ...] = (TRACESTATE,)) -> tuple[list[str], list[str]]:
     """The traceparent and tracestate lines of the one call POST /test made."""
     with RecordingServer() as far_end:
         response = raw_http.send(
             stack.service_urls[service], "POST", "/test",
-            [("traceparent", traceparent), ("tracestate", TRACESTATE), ("Content-Type", "application/json")],
+            [("traceparent", traceparent), *[("tracestate", line) for line in tracestate_lines],
+             ("Content-Type", "application/json")],
             body=json.dumps([{"url": far_end.url, "arguments": []}]).encode())
         calls = far_end.recorded()
     assert response.status == 200, response.body[:500]
@@ -141,24 +143,10 @@ def members(lines: list[str]) -> list[str]:
     return [member.strip() for line in lines for member in line.split(",") if member.strip()]
 
 
-def outgoing_tracestate(stack, service: str, tracestate_lines: list[str]) -> tuple[list[str], list[str]]:
-    """The traceparent and tracestate lines of the one call POST /test made."""
-    with RecordingServer() as far_end:
-        response = raw_http.send(
-            stack.service_urls[service], "POST", "/test",
-            [("traceparent", f"00-{TRACE_ID}-{PARENT_ID}-01"),
-             *[("tracestate", line) for line in tracestate_lines], ("Content-Type", "application/json")],
-            body=json.dumps([{"url": far_end.url, "arguments": []}]).encode())
-        calls = far_end.recorded()
-    assert response.status == 200, response.body[:500]
-    assert len(calls) == 1, f"{len(calls)} calls reached the recording server"
-    return calls[0].header_values("traceparent"), calls[0].header_values("tracestate")
-
-
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("lines, expected", TRACESTATE_RULES.values(), ids=TRACESTATE_RULES.keys())
 def test_incoming_tracestate_rule(stack, service, lines, expected):
-    traceparents, tracestates = outgoing_tracestate(stack, service, lines)
+    traceparents, tracestates = outgoing_headers(stack, service, f"00-{TRACE_ID}-{PARENT_ID}-01", tuple(lines))
 
     assert len(traceparents) == 1 and traceparents[0].startswith(f"00-{TRACE_ID}-"), (
         f"the valid traceparent must be continued whatever the tracestate: {traceparents}")
