@@ -2,7 +2,9 @@
 
 Everything is configured by the standard OTEL_* environment variables:
 OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (resource), OTEL_EXPORTER_OTLP_*
-(endpoint, headers, timeout), OTEL_BSP_* (batching), OTEL_TRACES_SAMPLER*.
+(endpoint, headers, timeout), OTEL_BSP_* (batching, queue, export deadline),
+OTEL_TRACES_SAMPLER*, OTEL_TRACES_EXPORTER (otlp or none), OTEL_SDK_DISABLED.
+Export retries through Collector outages: telemetry_export.py.
 
 Under gunicorn, `start()` runs in each worker after the fork (gunicorn.conf.py
 post_fork) and `stop()` when the worker exits: the batch processor's export
@@ -30,6 +32,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from strict_propagation import StrictTraceContextPropagator
+from telemetry_export import RetryingSpanExporter
 
 # How long a stopping worker waits for its last spans to be exported. With the
 # Collector down the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT
@@ -58,7 +61,9 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # No atexit shutdown: stop() owns it, with a time limit. An unbounded
     # atexit shutdown would wait out the exporter's retries all the same.
     provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
-    provider.add_span_processor(span_processor or BatchSpanProcessor(_otlp_exporter()))
+    processor = span_processor or _export_processor()
+    if processor is not None:
+        provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
@@ -101,6 +106,20 @@ def stop() -> None:
     worker.join(FLUSH_BUDGET_SECONDS)
     if worker.is_alive():
         _log.warning("span export did not finish within %.0fs; unsent spans are dropped", FLUSH_BUDGET_SECONDS)
+
+
+def _export_processor() -> SpanProcessor | None:
+    """The batch OTLP export, or None when OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none
+    turn it off (the SDK's provider then hands out no-op tracers, or records
+    spans that go nowhere; propagation works either way)."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return None
+    if exporter not in ("", "otlp"):
+        _log.warning("only otlp and none are supported, exporting with otlp", extra={"OTEL_TRACES_EXPORTER": exporter})
+    return BatchSpanProcessor(RetryingSpanExporter(_otlp_exporter()))
 
 
 def _otlp_exporter() -> OTLPSpanExporter:
