@@ -33,15 +33,17 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from strict_propagation import StrictTraceContextPropagator
 from telemetry_export import RetryingSpanExporter
+from telemetry_open_spans import OpenServerSpans
 
 # How long a stopping worker waits for its last spans to be exported. With the
-# Collector down the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT
-# (10 s), which would outlast gunicorn's graceful_timeout and get the worker
+# Collector down the exporter retries for up to OTEL_BSP_EXPORT_TIMEOUT,
+# which would outlast gunicorn's graceful_timeout and get the worker
 # SIGKILLed; a bounded wait keeps the exit clean and says what was lost.
-FLUSH_BUDGET_SECONDS = 5.0
+FLUSH_BUDGET_SECONDS = 3
 
 _log = logging.getLogger(__name__)
 _provider: TracerProvider | None = None
+_open_server_spans = OpenServerSpans()
 
 
 def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
@@ -61,6 +63,7 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # No atexit shutdown: stop() owns it, with a time limit. An unbounded
     # atexit shutdown would wait out the exporter's retries all the same.
     provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
+    provider.add_span_processor(_open_server_spans)
     processor = span_processor or _export_processor()
     if processor is not None:
         provider.add_span_processor(processor)
@@ -96,6 +99,9 @@ def stop() -> None:
     provider, _provider = _provider, None
     if provider is None:
         return
+
+    if interrupted := _open_server_spans.end_all():
+        _log.warning("ended %d server spans of requests still in flight", interrupted, extra={"spans": interrupted})
 
     def flush_and_shutdown() -> None:
         provider.force_flush()
