@@ -92,8 +92,11 @@ class ExportHealth:
 
 
 class _ExporterLogCapture(logging.Filter):
-    """Keeps the exporter's per-attempt lines out of the log; their text
-    becomes the `error` field of ExportHealth's lines instead."""
+    """Keeps the exporter's per-attempt lines out of the log; the cause they
+    name becomes the `error` field of ExportHealth's lines instead."""
+
+    TRANSIENT = "Transient error %s"  # the start of its per-retry warning; args[0] is the cause
+    GIVING_UP = "Failed to export %s batch due to timeout"  # names no cause: keep the last one
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,8 +105,18 @@ class _ExporterLogCapture(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
-        self.last_message = record.getMessage()
+        template = str(record.msg)
+        if template.startswith(self.TRANSIENT) and record.args:
+            self.last_message = str(record.args[0])
+        elif not template.startswith(self.GIVING_UP) or not self.last_message:
+            self.last_message = record.getMessage()
         return False
+
+
+# One filter for the process (a logger stops at the first filter that rejects
+# a record, so a filter per exporter would starve all but the first).
+_capture = _ExporterLogCapture()
+logging.getLogger(EXPORTER_LOGGER).addFilter(_capture)
 
 
 class RetryingSpanExporter(SpanExporter):
@@ -116,14 +129,12 @@ class RetryingSpanExporter(SpanExporter):
         self._initial_backoff_s = initial_backoff_s
         self._max_backoff_s = max_backoff_s
         self._shutdown = threading.Event()
-        self._capture = _ExporterLogCapture()
-        logging.getLogger(EXPORTER_LOGGER).addFilter(self._capture)
+        self._capture = _capture
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         deadline = time.monotonic() + self._export_timeout_s
         backoff = self._initial_backoff_s
         while True:
-            self._capture.last_message = ""
             try:
                 result = self._exporter.export(spans)
             except Exception as error:  # noqa: BLE001 - an exporter bug must not kill the processor's thread
@@ -139,7 +150,6 @@ class RetryingSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         self._shutdown.set()
-        logging.getLogger(EXPORTER_LOGGER).removeFilter(self._capture)
         self._exporter.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
