@@ -193,7 +193,8 @@ def main() -> int:
             kinds = Counter(verdicts[i.x_trace_id][0] for i in items)
             lost = Counter()
             for i in items:
-                lost += Counter({s: want[s] - verdicts[i.x_trace_id][1][s] for s in want})
+                present = verdicts[i.x_trace_id][1]
+                lost.update({s: max(0, want[s] - present[s]) for s in want})
             lost_text = ", ".join(f"{s} {lost[s]}" for s in sorted(want)) or "-"
             print(f"  {name:<7} {len(items):>5} {sum(i.status == 200 for i in items):>5} {kinds['complete']:>9} "
                   f"{kinds['partial']:>8} {kinds['missing']:>8}  {lost_text}")
