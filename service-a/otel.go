@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // telemetryFlushTimeout bounds the final flush at shutdown: with the
@@ -21,19 +22,38 @@ import (
 // process is expected to exit.
 const telemetryFlushTimeout = 4 * time.Second
 
+// tracerProvider is what run needs of the provider: spans, and a flush at exit.
+type tracerProvider interface {
+	trace.TracerProvider
+	ForceFlush(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
 // setupTelemetry installs the global tracer provider and propagator.
 //
 // Everything about the exporter comes from the standard environment
 // (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*, OTEL_TRACES_SAMPLER, ...), read by
-// the SDK itself. Export is asynchronous (batch span processor): an
-// unreachable Collector costs log lines, never a failed request.
-func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger) (*sdktrace.TracerProvider, error) {
+// the SDK itself, plus OTEL_SDK_DISABLED and OTEL_TRACES_EXPORTER, which the Go
+// SDK leaves to the application (tracingMode). Export is asynchronous (batch
+// span processor) and retried (export.go): an unreachable Collector costs a
+// few log lines, never a failed request.
+func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger) (tracerProvider, error) {
 	// The SDK reports export failures through these two hooks; route both to
 	// the JSON log so nothing else ever reaches stdout/stderr.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Error("opentelemetry error", "error", err)
 	}))
 	otel.SetLogger(logr.FromSlogHandler(logger.Handler()))
+
+	// Propagation works whatever the mode: a service that records nothing
+	// still passes its caller's trace context on.
+	otel.SetTextMapPropagator(newPropagator())
+	mode := tracingModeFromEnv(os.LookupEnv, logger)
+	if mode == tracingDisabled {
+		tp := disabledTracerProvider{}
+		otel.SetTracerProvider(tp)
+		return tp, nil
+	}
 
 	if protocol := os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"); protocol != "" && protocol != "http/protobuf" {
 		logger.Warn("only http/protobuf is supported, ignoring OTEL_EXPORTER_OTLP_PROTOCOL", "value", protocol)
@@ -48,14 +68,18 @@ func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger
 	case err != nil:
 		return nil, fmt.Errorf("resource: %w", err)
 	}
-	exporter, err := otlptracehttp.New(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("OTLP exporter: %w", err)
+	var export sdktrace.SpanProcessor // none: spans are recorded, never exported
+	if mode == tracingExported {
+		// One retry policy, retryingExporter's: the exporter's own would wait
+		// out 5-30 s backoffs for some errors and none for others.
+		exporter, err := otlptracehttp.New(ctx, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+		if err != nil {
+			return nil, fmt.Errorf("OTLP exporter: %w", err)
+		}
+		export = sdktrace.NewBatchSpanProcessor(newRetryingExporter(exporter, newExportHealth(logger)))
 	}
-
-	tp := newTracerProvider(sdktrace.NewBatchSpanProcessor(exporter), sdktrace.WithResource(res))
+	tp := newTracerProvider(export, sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(newPropagator())
 	return tp, nil
 }
 
@@ -64,6 +88,9 @@ func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger
 // that ships spans (the batcher here, a recorder in tests), and every span
 // reaches it with the credentials in its URL attributes redacted.
 func newTracerProvider(export sdktrace.SpanProcessor, opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
+	if export == nil {
+		return sdktrace.NewTracerProvider(opts...)
+	}
 	return sdktrace.NewTracerProvider(append(opts, sdktrace.WithSpanProcessor(redactingProcessor{export}))...)
 }
 
@@ -84,7 +111,7 @@ func newResource(ctx context.Context, serviceName string) (*resource.Resource, e
 // flushTelemetry exports the spans still queued and stops the provider.
 // Failures are logged, not returned: a missing Collector must not turn a
 // clean shutdown into a failed one.
-func flushTelemetry(tp *sdktrace.TracerProvider, logger *slog.Logger) {
+func flushTelemetry(tp tracerProvider, logger *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), telemetryFlushTimeout)
 	defer cancel()
 	if err := tp.ForceFlush(ctx); err != nil {

@@ -8,6 +8,7 @@ batch processor's export thread would not survive it. So no preload_app.
 import os
 import sys
 
+import graceful_stop
 import logging_config
 import telemetry
 from app.config import ConfigError, Settings
@@ -21,8 +22,14 @@ worker_class = "gthread"
 workers = 2
 threads = 4
 
-# SIGTERM: stop accepting, give in-flight requests up to 10 s, then exit.
-graceful_timeout = 10
+# SIGTERM: refuse new connections at once (graceful_stop.py), give in-flight
+# requests up to graceful_timeout - _SPAN_FLUSH_S (10 s), end the server spans
+# of those still running and flush them, then exit. graceful_timeout is the
+# master's limit before it SIGKILLs a worker: it covers all of that and stays
+# under the 15 s the native runner and compose grant a stopping service.
+# GUNICORN_CMD_ARGS="--graceful-timeout N" overrides it; the drain follows.
+graceful_timeout = 14
+_SPAN_FLUSH_S = telemetry.FLUSH_BUDGET_SECONDS + 1
 # With gthread workers this is only the heartbeat of a worker's main loop:
 # requests run on its threads, so a slow request (delay_ms up to 10 s plus
 # a downstream call) never trips it; a hung main loop does.
@@ -59,14 +66,22 @@ def on_starting(server):
         sys.exit(1)
 
 
+def when_ready(server):
+    graceful_stop.refuse_on_term(server)
+
+
 def post_fork(server, worker):
     telemetry.start()
 
 
 def post_worker_init(worker):
-    # Runs once the worker has its signal handlers, its tracing (post_fork)
-    # and the app: from here on it serves requests and stops cleanly on
-    # SIGTERM. The line is what a supervisor or a test can wait for.
+    # This worker's copy of the settings: it drains for less than the master
+    # waits, so its last spans are flushed before the master's SIGKILL.
+    worker.cfg.set("graceful_timeout", max(worker.cfg.graceful_timeout - _SPAN_FLUSH_S, 1))
+    graceful_stop.tolerate_stopped_listener(worker)
+    # From here on the worker has its signal handlers, its tracing (post_fork)
+    # and the app: it serves requests and stops cleanly on SIGTERM. The line
+    # is what a supervisor or a test can wait for.
     worker.log.info("worker ready", extra={"pid": worker.pid})
 
 

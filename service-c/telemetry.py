@@ -2,7 +2,9 @@
 
 Everything is configured by the standard OTEL_* environment variables:
 OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (resource), OTEL_EXPORTER_OTLP_*
-(endpoint, headers, timeout), OTEL_BSP_* (batching), OTEL_TRACES_SAMPLER*.
+(endpoint, headers, timeout), OTEL_BSP_* (batching, queue, export deadline),
+OTEL_TRACES_SAMPLER*, OTEL_TRACES_EXPORTER (otlp or none), OTEL_SDK_DISABLED.
+Export retries through Collector outages: telemetry_export.py.
 
 Under gunicorn, `start()` runs in each worker after the fork (gunicorn.conf.py
 post_fork) and `stop()` when the worker exits: the batch processor's export
@@ -31,15 +33,18 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from redaction import RedactingSpanProcessor
 from strict_propagation import StrictTraceContextPropagator
+from telemetry_export import RetryingSpanExporter
+from telemetry_open_spans import OpenServerSpans
 
 # How long a stopping worker waits for its last spans to be exported. With the
-# Collector down the exporter retries for up to OTEL_EXPORTER_OTLP_TIMEOUT
-# (10 s), which would outlast gunicorn's graceful_timeout and get the worker
+# Collector down the exporter retries for up to OTEL_BSP_EXPORT_TIMEOUT,
+# which would outlast gunicorn's graceful_timeout and get the worker
 # SIGKILLed; a bounded wait keeps the exit clean and says what was lost.
-FLUSH_BUDGET_SECONDS = 5.0
+FLUSH_BUDGET_SECONDS = 3
 
 _log = logging.getLogger(__name__)
 _provider: TracerProvider | None = None
+_open_server_spans = OpenServerSpans()
 
 
 def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
@@ -59,8 +64,11 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # No atexit shutdown: stop() owns it, with a time limit. An unbounded
     # atexit shutdown would wait out the exporter's retries all the same.
     provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
-    # Every span is redacted on its way to the exporter (redaction.py).
-    provider.add_span_processor(RedactingSpanProcessor(span_processor or BatchSpanProcessor(_otlp_exporter())))
+    provider.add_span_processor(_open_server_spans)
+    processor = span_processor or _export_processor()
+    if processor is not None:
+        # Every span is redacted on its way to the exporter (redaction.py).
+        provider.add_span_processor(RedactingSpanProcessor(processor))
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
@@ -94,6 +102,9 @@ def stop() -> None:
     if provider is None:
         return
 
+    if interrupted := _open_server_spans.end_all():
+        _log.warning("ended %d server spans of requests still in flight", interrupted, extra={"spans": interrupted})
+
     def flush_and_shutdown() -> None:
         provider.force_flush()
         provider.shutdown()
@@ -103,6 +114,20 @@ def stop() -> None:
     worker.join(FLUSH_BUDGET_SECONDS)
     if worker.is_alive():
         _log.warning("span export did not finish within %.0fs; unsent spans are dropped", FLUSH_BUDGET_SECONDS)
+
+
+def _export_processor() -> SpanProcessor | None:
+    """The batch OTLP export, or None when OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none
+    turn it off (the SDK's provider then hands out no-op tracers, or records
+    spans that go nowhere; propagation works either way)."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if exporter == "none":
+        return None
+    if exporter not in ("", "otlp"):
+        _log.warning("only otlp and none are supported, exporting with otlp", extra={"OTEL_TRACES_EXPORTER": exporter})
+    return BatchSpanProcessor(RetryingSpanExporter(_otlp_exporter()))
 
 
 def _otlp_exporter() -> OTLPSpanExporter:

@@ -128,8 +128,8 @@ test('the real process: serves without a Collector, stops on SIGTERM with exit 0
     const url = `http://127.0.0.1:${listening.port}`;
     assert.equal((await send(`${url}/health`)).status, 200);
     assert.equal((await send(`${url}/api/process`)).status, 200);
-    // The export fails (nothing listens) and says so in a JSON line.
-    await waitFor(() => lines().some((line) => line.includes('"OpenTelemetry SDK error"')), {
+    // The export fails (nothing listens) and says so in one JSON line.
+    await waitFor(() => lines().some((line) => line.includes('"span export failing"')), {
       what: 'the export error line',
       timeoutMs: PROMPTLY_MS,
     });

@@ -4,15 +4,18 @@
 //
 // Everything is configured by the standard environment: OTEL_SERVICE_NAME,
 // OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL / _TIMEOUT, OTEL_BSP_*, OTEL_TRACES_SAMPLER,
-// OTEL_RESOURCE_ATTRIBUTES, OTEL_LOG_LEVEL. Only traces leave the process over
-// OTLP; logs are JSON lines on stdout (collected from there), metrics are
-// derived from spans by the Collector.
+// OTEL_RESOURCE_ATTRIBUTES, OTEL_LOG_LEVEL, OTEL_TRACES_EXPORTER (otlp or
+// none), OTEL_SDK_DISABLED. Only traces leave the process over OTLP; logs are
+// JSON lines on stdout (collected from there), metrics are derived from spans
+// by the Collector. Export retries through Collector outages: export.js.
 
 const { diag, DiagLogLevel } = require('@opentelemetry/api');
 const {
   CompositePropagator,
   W3CBaggagePropagator,
   diagLogLevelFromString,
+  getBooleanFromEnv,
+  getStringListFromEnv,
   setGlobalErrorHandler,
 } = require('@opentelemetry/core');
 const { NodeSDK } = require('@opentelemetry/sdk-node');
@@ -27,6 +30,7 @@ const { StrictTraceContextPropagator } = require('./strict-propagator');
 const { PinoDiagLogger } = require('./diag-logger');
 const { restoreServerFailure } = require('./server-span');
 const { serverUrlAttributes, clientUrlAttributes } = require('./url-redaction');
+const { ExportHealth, RetryingSpanExporter } = require('./export');
 
 function createInstrumentations() {
   return [
@@ -55,21 +59,44 @@ function createInstrumentations() {
 }
 
 /**
- * NodeSDK answers OTEL_LOG_LEVEL by installing its own console logger, whose
- * plain-text lines would break the JSON-only output. The variable is honoured
- * below with the JSON diagnostics logger instead, so the SDK is constructed
- * without seeing it.
+ * Variables honoured here rather than by NodeSDK's constructor:
+ * - OTEL_LOG_LEVEL: NodeSDK would install its own console logger, whose
+ *   plain-text lines would break the JSON-only output; the JSON diagnostics
+ *   logger below honours it instead.
+ * - OTEL_SDK_DISABLED: NodeSDK would skip start() entirely, leaving no
+ *   propagator and no context manager, so even an incoming trace context
+ *   would stop here. tracesExported() honours it instead: no tracer provider
+ *   (no spans), propagation as usual.
  */
-function constructWithoutConsoleLogger(construct) {
-  const level = process.env.OTEL_LOG_LEVEL;
-  delete process.env.OTEL_LOG_LEVEL;
+function constructWithoutEnv(names, construct) {
+  const saved = names.map((name) => [name, process.env[name]]);
+  names.forEach((name) => delete process.env[name]);
   try {
     return construct();
   } finally {
-    if (level !== undefined) {
-      process.env.OTEL_LOG_LEVEL = level;
-    }
+    saved.filter(([, value]) => value !== undefined).forEach(([name, value]) => (process.env[name] = value));
   }
+}
+
+/** False when OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none turn tracing off. */
+function tracesExported(warn) {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) {
+    return false;
+  }
+  const exporters = getStringListFromEnv('OTEL_TRACES_EXPORTER') ?? [];
+  if (exporters.includes('none')) {
+    return false;
+  }
+  if (exporters.some((name) => name !== 'otlp')) {
+    warn(`only otlp and none are supported, exporting with otlp (OTEL_TRACES_EXPORTER=${exporters.join(',')})`);
+  }
+  return true;
+}
+
+function otlpExport(logger) {
+  return {
+    traceExporter: new RetryingSpanExporter(new OTLPTraceExporter(), new ExportHealth(logger)),
+  };
 }
 
 /**
@@ -83,26 +110,36 @@ function startTelemetry({ spanProcessors } = {}) {
   // are created before anything loads pino, express or http.
   const instrumentations = createInstrumentations();
 
-  const sdk = constructWithoutConsoleLogger(() =>
+  // Required here, not at the top: pino must be loaded after the pino
+  // instrumentation hooked `require` (above), or the app's logger would lack
+  // trace ids.
+  const { createLogger } = require('../logger');
+  const logger = createLogger({ service: serviceName, level: 'DEBUG' });
+  const warnings = [];
+  // An empty list: NodeSDK then registers no tracer provider at all.
+  const exportSetup = spanProcessors
+    ? { spanProcessors }
+    : tracesExported((message) => warnings.push(message))
+      ? otlpExport(logger)
+      : { spanProcessors: [] };
+
+  const sdk = constructWithoutEnv(['OTEL_LOG_LEVEL', 'OTEL_SDK_DISABLED'], () =>
     new NodeSDK({
       serviceName,
       instrumentations,
       textMapPropagator: new CompositePropagator({
         propagators: [new StrictTraceContextPropagator(), new W3CBaggagePropagator()],
       }),
-      ...(spanProcessors ? { spanProcessors } : { traceExporter: new OTLPTraceExporter() }),
+      ...exportSetup,
       metricReaders: [],
       logRecordProcessors: [],
     }),
   );
 
-  // Required here, not at the top: pino must be loaded after the pino
-  // instrumentation hooked `require` (above), or the app's logger would lack
-  // trace ids.
-  const { createLogger } = require('../logger');
-  diag.setLogger(new PinoDiagLogger(createLogger({ service: serviceName, level: 'DEBUG' })), {
+  diag.setLogger(new PinoDiagLogger(logger), {
     logLevel: diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN,
   });
+  warnings.forEach((message) => diag.warn(message));
   // Failed exports end up here; the default handler would log a JSON-encoded
   // error inside the message.
   setGlobalErrorHandler((error) => diag.error('OpenTelemetry SDK error', error));
@@ -111,4 +148,4 @@ function startTelemetry({ spanProcessors } = {}) {
   return sdk;
 }
 
-module.exports = { startTelemetry };
+module.exports = { startTelemetry, tracesExported };

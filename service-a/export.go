@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// Why this file exists: the Go SDK's batch span processor forgets a batch as
+// soon as the exporter returns an error ("It is up to the exporter to
+// implement any type of retry logic"), and otlptracehttp retries only 429,
+// 502, 503 and 504 answers: "connection refused" is not a temporary
+// url.Error, so with the Collector down every batch was dropped at once and
+// reported through the error handler, every OTEL_BSP_SCHEDULE_DELAY.
+//
+// retryingExporter keeps the batch and tries again with backoff until the
+// processor's own deadline (OTEL_BSP_EXPORT_TIMEOUT) runs out. While it
+// waits, the processor's goroutine waits with it, so new spans collect in the
+// processor's queue (OTEL_BSP_MAX_QUEUE_SIZE, the memory bound); spans that
+// do not fit are dropped by the processor. When the Collector is back the
+// held batch goes first and the queue drains in OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+// batches.
+
+// Retry backoff between export attempts: short enough that spans flow again
+// within seconds of the Collector's return, long enough not to busy-loop.
+const (
+	exportRetryInitialBackoff = 500 * time.Millisecond
+	exportRetryMaxBackoff     = 5 * time.Second
+)
+
+type retryingExporter struct {
+	next           sdktrace.SpanExporter
+	health         *exportHealth
+	initialBackoff time.Duration
+	maxBackoff     time.Duration
+}
+
+func newRetryingExporter(next sdktrace.SpanExporter, health *exportHealth) *retryingExporter {
+	return &retryingExporter{next: next, health: health, initialBackoff: exportRetryInitialBackoff, maxBackoff: exportRetryMaxBackoff}
+}
+
+// ExportSpans returns nil once the batch is delivered, or an error when ctx
+// (the processor's export deadline, or shutdown) ends before that.
+func (e *retryingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	backoff := e.initialBackoff
+	for {
+		err := e.next.ExportSpans(ctx, spans)
+		if err == nil {
+			e.health.succeeded()
+			return nil
+		}
+		e.health.failed(err)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < backoff {
+			e.health.dropped(len(spans))
+			return fmt.Errorf("gave up exporting %d spans at the export deadline: %w", len(spans), err)
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			e.health.dropped(len(spans))
+			return fmt.Errorf("gave up exporting %d spans: %w (last error: %w)", len(spans), context.Cause(ctx), err)
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, e.maxBackoff)
+	}
+}
+
+func (e *retryingExporter) Shutdown(ctx context.Context) error {
+	return e.next.Shutdown(ctx)
+}
+
+// exportHealthSummaryEvery is how often a continuing failure is summed up.
+const exportHealthSummaryEvery = 30 * time.Second
+
+// The three lines every service writes about span export (docs/contract.md):
+// one when export starts failing, one summary per exportHealthSummaryEvery
+// while it keeps failing, one when it recovers. Each carries the same fields.
+const (
+	msgExportFailing      = "span export failing"
+	msgExportStillFailing = "span export still failing"
+	msgExportRecovered    = "span export recovered"
+)
+
+// exportHealth turns a stream of export outcomes into those three lines,
+// instead of one line per failed attempt.
+type exportHealth struct {
+	logger       *slog.Logger
+	now          func() time.Time
+	summaryEvery time.Duration
+
+	mu             sync.Mutex
+	failingSince   time.Time // zero while healthy
+	lastReport     time.Time
+	failedAttempts int
+	spansDropped   int
+	lastError      string
+}
+
+func newExportHealth(logger *slog.Logger) *exportHealth {
+	return &exportHealth{logger: logger, now: time.Now, summaryEvery: exportHealthSummaryEvery}
+}
+
+func (h *exportHealth) failed(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	h.failedAttempts++
+	h.lastError = err.Error()
+	switch {
+	case h.failingSince.IsZero():
+		h.failingSince, h.lastReport = now, now
+		h.log(slog.LevelWarn, msgExportFailing, now)
+	case now.Sub(h.lastReport) >= h.summaryEvery:
+		h.lastReport = now
+		h.log(slog.LevelWarn, msgExportStillFailing, now)
+	}
+}
+
+func (h *exportHealth) dropped(spans int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.spansDropped += spans
+}
+
+func (h *exportHealth) succeeded() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failingSince.IsZero() {
+		return
+	}
+	h.log(slog.LevelInfo, msgExportRecovered, h.now())
+	h.failingSince, h.failedAttempts, h.spansDropped, h.lastError = time.Time{}, 0, 0, ""
+}
+
+func (h *exportHealth) log(level slog.Level, message string, now time.Time) {
+	h.logger.Log(context.Background(), level, message,
+		"error", h.lastError,
+		"failed_attempts", h.failedAttempts,
+		"spans_dropped", h.spansDropped,
+		"failing_for_ms", now.Sub(h.failingSince).Milliseconds(),
+	)
+}

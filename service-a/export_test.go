@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// scriptedExporter fails its first `failures` calls, then succeeds.
+type scriptedExporter struct {
+	mu       sync.Mutex
+	failures int
+	calls    int
+	exported int
+}
+
+func (e *scriptedExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls++
+	if e.calls <= e.failures {
+		return errors.New("connect: connection refused")
+	}
+	e.exported += len(spans)
+	return nil
+}
+
+func (e *scriptedExporter) Shutdown(context.Context) error { return nil }
+
+func logRecords(t *testing.T, output string) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(output), "\n") {
+		if line == "" {
+			continue
+		}
+		var record map[string]any
+		if err := json.Unmarshal([]byte(line), &record); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		records = append(records, record)
+	}
+	return records
+}
+
+func messages(records []map[string]any) []string {
+	out := make([]string, 0, len(records))
+	for _, r := range records {
+		out = append(out, r["message"].(string))
+	}
+	return out
+}
+
+func TestRetryingExporterKeepsTheBatchUntilDelivered(t *testing.T) {
+	inner := &scriptedExporter{failures: 3}
+	logs := &syncBuffer{}
+	exporter := newRetryingExporter(inner, newExportHealth(newLogger(logs, "service-a", slog.LevelInfo)))
+	exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 2*time.Millisecond
+
+	spans := make([]sdktrace.ReadOnlySpan, 7)
+	if err := exporter.ExportSpans(context.Background(), spans); err != nil {
+		t.Fatal(err)
+	}
+	if inner.calls != 4 || inner.exported != 7 {
+		t.Errorf("calls %d exported %d, want 4 calls and all 7 spans", inner.calls, inner.exported)
+	}
+	records := logRecords(t, logs.String())
+	if got := strings.Join(messages(records), "|"); got != msgExportFailing+"|"+msgExportRecovered {
+		t.Fatalf("log lines %q", got)
+	}
+	if recovered := records[1]; recovered["failed_attempts"] != 3.0 || recovered["spans_dropped"] != 0.0 || recovered["level"] != "INFO" {
+		t.Errorf("recovery line %v", recovered)
+	}
+	assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
+}
+
+func TestRetryingExporterGivesUpAtTheProcessorDeadline(t *testing.T) {
+	inner := &scriptedExporter{failures: 1 << 30}
+	logs := &syncBuffer{}
+	health := newExportHealth(newLogger(logs, "service-a", slog.LevelInfo))
+	exporter := newRetryingExporter(inner, health)
+	exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 5*time.Millisecond
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := exporter.ExportSpans(ctx, make([]sdktrace.ReadOnlySpan, 5))
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("error %v, want the give-up with the last cause", err)
+	}
+	if inner.calls < 2 {
+		t.Errorf("only %d attempts before giving up", inner.calls)
+	}
+	health.succeeded()
+	records := logRecords(t, logs.String())
+	if last := records[len(records)-1]; last["message"] != msgExportRecovered || last["spans_dropped"] != 5.0 {
+		t.Errorf("recovery line %v, want spans_dropped 5", last)
+	}
+}
+
+// TestExportHealthLinesOverAnOutage: one line when failing starts, one
+// summary per period, one when it ends; never one per attempt.
+func TestExportHealthLinesOverAnOutage(t *testing.T) {
+	tests := []struct {
+		name         string
+		outage       time.Duration
+		attemptEvery time.Duration
+		wantMessages []string
+	}{
+		{"healthy", 0, time.Second, nil},
+		{"short blip", 2 * time.Second, 500 * time.Millisecond, []string{msgExportFailing, msgExportRecovered}},
+		{"just under a period", 29 * time.Second, time.Second, []string{msgExportFailing, msgExportRecovered}},
+		{"70 s at 5 attempts/s", 70 * time.Second, 200 * time.Millisecond,
+			[]string{msgExportFailing, msgExportStillFailing, msgExportStillFailing, msgExportRecovered}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			health := newExportHealth(newLogger(logs, "service-a", slog.LevelInfo))
+			clock := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			health.now = func() time.Time { return clock }
+			attempts := 0
+			for elapsed := time.Duration(0); elapsed < tt.outage; elapsed += tt.attemptEvery {
+				health.failed(errors.New("connection refused"))
+				attempts++
+				clock = clock.Add(tt.attemptEvery)
+			}
+			health.succeeded()
+			records := logRecords(t, logs.String())
+			if got, want := strings.Join(messages(records), "|"), strings.Join(tt.wantMessages, "|"); got != want {
+				t.Fatalf("lines %q, want %q", got, want)
+			}
+			for _, r := range records {
+				for _, field := range []string{"error", "failed_attempts", "spans_dropped", "failing_for_ms"} {
+					if _, ok := r[field]; !ok {
+						t.Errorf("%q lacks %s", r["message"], field)
+					}
+				}
+			}
+			if len(records) > 0 {
+				last := records[len(records)-1]
+				if last["failed_attempts"] != float64(attempts) || last["failing_for_ms"] != float64(tt.outage.Milliseconds()) {
+					t.Errorf("recovery line %v, want %d attempts over %v", last, attempts, tt.outage)
+				}
+			}
+		})
+	}
+}
+
+// otlpSink is a minimal OTLP/HTTP trace receiver that counts spans.
+type otlpSink struct {
+	mu    sync.Mutex
+	spans int
+}
+
+func (s *otlpSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var request coltracepb.ExportTraceServiceRequest
+	if err := proto.Unmarshal(body, &request); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	for _, rs := range request.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			s.spans += len(ss.Spans)
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+}
+
+func (s *otlpSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.spans
+}
+
+func pollUntil(t *testing.T, what string, deadline time.Duration, condition func() bool) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for !condition() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out after %v waiting for %s", deadline, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSpansSurviveARefusedConnection is the bug this file fixes, with the
+// real SDK pieces: batch processor, otlptracehttp, and a port that refuses
+// connections until a receiver starts listening on it.
+func TestSpansSurviveARefusedConnection(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := listener.Addr().String()
+	_ = listener.Close() // connection refused from now on
+
+	logs := &syncBuffer{}
+	logger := newLogger(logs, "service-a", slog.LevelInfo)
+	exporter, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(address), otlptracehttp.WithInsecure(),
+		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	retrying := newRetryingExporter(exporter, newExportHealth(logger))
+	retrying.initialBackoff, retrying.maxBackoff = 10*time.Millisecond, 50*time.Millisecond
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(retrying, sdktrace.WithBatchTimeout(10*time.Millisecond)))
+	previousHandler := otel.GetErrorHandler()
+	dropped := &syncBuffer{}
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { _, _ = dropped.Write([]byte(err.Error() + "\n")) }))
+	t.Cleanup(func() {
+		otel.SetErrorHandler(previousHandler)
+		_ = tp.Shutdown(context.Background())
+	})
+
+	const sent = 50
+	for range sent {
+		_, span := tp.Tracer("test").Start(context.Background(), "kept span")
+		span.End()
+	}
+	pollUntil(t, "a refused export attempt", 10*time.Second, func() bool { return strings.Contains(logs.String(), msgExportFailing) })
+
+	sink := &otlpSink{}
+	receiver, err := net.Listen("tcp", address)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	server := &http.Server{Handler: sink, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = server.Serve(receiver) }()
+	t.Cleanup(func() { _ = server.Close() })
+
+	pollUntil(t, "all spans at the receiver", 20*time.Second, func() bool { return sink.count() >= sent })
+	pollUntil(t, "the recovery line", 5*time.Second, func() bool { return strings.Contains(logs.String(), msgExportRecovered) })
+	if sink.count() != sent || dropped.String() != "" {
+		t.Errorf("received %d of %d spans; processor errors: %q", sink.count(), sent, dropped)
+	}
+	if lines := len(logRecords(t, logs.String())); lines != 2 {
+		t.Errorf("%d log lines for one outage, want 2:\n%s", lines, logs)
+	}
+}

@@ -1,0 +1,171 @@
+'use strict';
+
+// Span export that outlasts a Collector outage, and says so in three lines.
+//
+// Why: the batch processor hands each batch to the exporter once. The OTLP
+// exporter retries a refused connection (ECONNREFUSED is retryable) at most 5
+// times within OTEL_EXPORTER_OTLP_TIMEOUT (10 s), then the batch is lost;
+// meanwhile the processor's queue (OTEL_BSP_MAX_QUEUE_SIZE, 2048) fills and
+// drops new spans, and each lost batch was an ERROR line. An outage kept
+// only ~14 s of spans.
+//
+// RetryingSpanExporter keeps the batch and tries again with backoff until
+// just before the processor's own OTEL_BSP_EXPORT_TIMEOUT would abandon it
+// (the processor exports one batch at a time, so it waits meanwhile and new
+// spans collect in its queue, the memory bound). ExportHealth writes the
+// same three lines as service-a and service-c (docs/contract.md).
+
+const { context, ROOT_CONTEXT } = require('@opentelemetry/api');
+const { ExportResultCode, getNumberFromEnv } = require('@opentelemetry/core');
+const { runOutsideRequestContext } = require('../request-context');
+
+const MSG_FAILING = 'span export failing';
+const MSG_STILL_FAILING = 'span export still failing';
+const MSG_RECOVERED = 'span export recovered';
+
+const SUMMARY_EVERY_MS = 30_000;
+// Backoff between attempts; the exporter also retries within each attempt.
+const INITIAL_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 5_000;
+// The specification's defaults, as the SDK applies them.
+const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
+const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+
+function describe(error) {
+  if (!error) {
+    return '';
+  }
+  const cause = error.cause?.code ?? error.code;
+  return cause && !String(error.message).includes(cause) ? `${error.message} (${cause})` : String(error.message);
+}
+
+class ExportHealth {
+  constructor(logger, { now = Date.now, summaryEveryMs = SUMMARY_EVERY_MS } = {}) {
+    this.logger = logger;
+    this.now = now;
+    this.summaryEveryMs = summaryEveryMs;
+    this.reset();
+  }
+
+  reset() {
+    this.failingSince = undefined;
+    this.lastReport = 0;
+    this.failedAttempts = 0;
+    this.spansDropped = 0;
+    this.lastError = '';
+  }
+
+  failed(error) {
+    const now = this.now();
+    this.failedAttempts += 1;
+    this.lastError = describe(error) || this.lastError;
+    if (this.failingSince === undefined) {
+      this.failingSince = now;
+      this.lastReport = now;
+      this.emit('warn', MSG_FAILING, now);
+    } else if (now - this.lastReport >= this.summaryEveryMs) {
+      this.lastReport = now;
+      this.emit('warn', MSG_STILL_FAILING, now);
+    }
+  }
+
+  dropped(spans) {
+    this.spansDropped += spans;
+  }
+
+  succeeded() {
+    if (this.failingSince === undefined) {
+      return;
+    }
+    this.emit('info', MSG_RECOVERED, this.now());
+    this.reset();
+  }
+
+  emit(level, message, now) {
+    const fields = {
+      error: this.lastError,
+      failed_attempts: this.failedAttempts,
+      spans_dropped: this.spansDropped,
+      failing_for_ms: now - this.failingSince,
+    };
+    // Exports run from timers started inside some request: these lines
+    // belong to no request and must not borrow its ids.
+    context.with(ROOT_CONTEXT, () => runOutsideRequestContext(() => this.logger[level](fields, message)));
+  }
+}
+
+class RetryingSpanExporter {
+  constructor(
+    exporter,
+    health,
+    {
+      exportTimeoutMs = getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT') ?? DEFAULT_EXPORT_TIMEOUT_MS,
+      attemptTimeoutMs = getNumberFromEnv('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ??
+        getNumberFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT') ??
+        DEFAULT_OTLP_TIMEOUT_MS,
+      initialBackoffMs = INITIAL_BACKOFF_MS,
+      maxBackoffMs = MAX_BACKOFF_MS,
+    } = {},
+  ) {
+    this.exporter = exporter;
+    this.health = health;
+    this.exportTimeoutMs = exportTimeoutMs;
+    this.attemptTimeoutMs = attemptTimeoutMs;
+    this.initialBackoffMs = initialBackoffMs;
+    this.maxBackoffMs = maxBackoffMs;
+    this.waiting = new Set(); // pending backoff timers, ended by shutdown()
+    this.isShutdown = false;
+  }
+
+  export(spans, resultCallback) {
+    // An attempt may take attemptTimeoutMs: start one only if it can answer
+    // before the processor gives up on its own (and moves on regardless).
+    const lastStart = Date.now() + this.exportTimeoutMs - this.attemptTimeoutMs;
+    let backoff = this.initialBackoffMs;
+    const attempt = () => {
+      this.exporter.export(spans, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) {
+          this.health.succeeded();
+          resultCallback(result);
+          return;
+        }
+        this.health.failed(result.error);
+        if (this.isShutdown || Date.now() + backoff > lastStart) {
+          this.health.dropped(spans.length);
+          resultCallback(result);
+          return;
+        }
+        const timer = setTimeout(() => {
+          this.waiting.delete(entry);
+          attempt();
+        }, backoff);
+        timer.unref(); // never what keeps a stopping process alive
+        const entry = { timer, giveUp: () => this.giveUp(spans, result, resultCallback) };
+        this.waiting.add(entry);
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+      });
+    };
+    attempt();
+  }
+
+  giveUp(spans, result, resultCallback) {
+    this.health.dropped(spans.length);
+    resultCallback(result);
+  }
+
+  forceFlush() {
+    return this.exporter.forceFlush?.() ?? Promise.resolve();
+  }
+
+  shutdown() {
+    this.isShutdown = true;
+    for (const entry of this.waiting) {
+      clearTimeout(entry.timer);
+      entry.giveUp();
+    }
+    this.waiting.clear();
+    return this.exporter.shutdown();
+  }
+}
+
+module.exports = { ExportHealth, RetryingSpanExporter, MSG_FAILING, MSG_STILL_FAILING, MSG_RECOVERED };

@@ -1,0 +1,203 @@
+"""Span export through a Collector outage: kept, retried, and reported in three lines."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.propagate import extract, inject
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
+import telemetry
+from telemetry_export import (
+    MSG_FAILING,
+    MSG_RECOVERED,
+    MSG_STILL_FAILING,
+    ExportHealth,
+    RetryingSpanExporter,
+)
+
+HEALTH_FIELDS = {"error", "failed_attempts", "spans_dropped", "failing_for_ms"}
+
+
+class ScriptedExporter:
+    def __init__(self, failures: int) -> None:
+        self.failures, self.calls, self.exported = failures, 0, 0
+
+    def export(self, spans):
+        self.calls += 1
+        if self.calls <= self.failures:
+            return SpanExportResult.FAILURE
+        self.exported += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self):
+        pass
+
+    def force_flush(self, timeout_millis=30000):
+        return True
+
+
+def health_lines(lines):
+    return [line for line in lines() if line["message"].startswith("span export")]
+
+
+@pytest.mark.parametrize(("outage_s", "attempt_every_s", "expected"), [
+    (0, 1, []),
+    (2, 0.5, [MSG_FAILING, MSG_RECOVERED]),
+    (29, 1, [MSG_FAILING, MSG_RECOVERED]),
+    (70, 0.2, [MSG_FAILING, MSG_STILL_FAILING, MSG_STILL_FAILING, MSG_RECOVERED]),
+])
+def test_one_line_per_state_change_and_one_summary_per_period(log_lines, outage_s, attempt_every_s, expected):
+    clock = [1000.0]
+    health = ExportHealth(clock=lambda: clock[0])
+    attempts = 0
+    while attempts * attempt_every_s < outage_s:
+        health.failed("connection refused")
+        attempts += 1
+        clock[0] += attempt_every_s
+    health.succeeded()
+
+    lines = health_lines(log_lines)
+    assert [line["message"] for line in lines] == expected
+    assert all(HEALTH_FIELDS <= set(line) for line in lines)
+    if lines:
+        assert lines[-1]["failed_attempts"] == attempts
+        assert lines[-1]["failing_for_ms"] == pytest.approx(outage_s * 1000, abs=1)
+        assert lines[-1]["level"] == "INFO" and lines[0]["level"] == "WARN"
+
+
+def test_a_failed_batch_is_kept_until_delivered(log_lines):
+    inner = ScriptedExporter(failures=3)
+    exporter = RetryingSpanExporter(inner, export_timeout_s=30, initial_backoff_s=0.001, max_backoff_s=0.002)
+    assert exporter.export([object()] * 7) is SpanExportResult.SUCCESS
+    assert (inner.calls, inner.exported) == (4, 7)
+    lines = health_lines(log_lines)
+    assert [line["message"] for line in lines] == [MSG_FAILING, MSG_RECOVERED]
+    assert (lines[1]["failed_attempts"], lines[1]["spans_dropped"]) == (3, 0)
+
+
+def test_a_batch_is_given_up_at_the_export_deadline(log_lines):
+    inner = ScriptedExporter(failures=10**9)
+    health = ExportHealth()
+    exporter = RetryingSpanExporter(inner, health, export_timeout_s=0.05, initial_backoff_s=0.001, max_backoff_s=0.005)
+    assert exporter.export([object()] * 5) is SpanExportResult.FAILURE
+    assert inner.calls >= 2
+    health.succeeded()
+    assert health_lines(log_lines)[-1]["spans_dropped"] == 5
+
+
+def test_shutdown_ends_the_wait(log_lines):
+    exporter = RetryingSpanExporter(ScriptedExporter(failures=10**9), export_timeout_s=600, initial_backoff_s=60)
+    result = []
+    thread = threading.Thread(target=lambda: result.append(exporter.export([object()])))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not health_lines(log_lines) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    exporter.shutdown()
+    thread.join(10)
+    assert result == [SpanExportResult.FAILURE]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    spans = 0
+    lock = threading.Lock()
+
+    def do_POST(self):
+        request = ExportTraceServiceRequest.FromString(self.rfile.read(int(self.headers["Content-Length"])))
+        with _Receiver.lock:
+            _Receiver.spans += sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def wait_for(condition, deadline_s, what):
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
+
+
+def test_spans_survive_a_refused_connection(log_lines):
+    """The real SDK pieces: batch processor, OTLP/HTTP exporter, a port that
+    refuses connections until a receiver starts listening on it."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # connection refused from now on
+
+    exporter = RetryingSpanExporter(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{port}/v1/traces", timeout=3),
+                                    export_timeout_s=60, initial_backoff_s=0.05, max_backoff_s=0.2)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=10))
+    sent = 50
+    for _ in range(sent):
+        provider.get_tracer("test").start_span("kept span").end()
+    wait_for(lambda: health_lines(log_lines), 20, "a refused export attempt")
+
+    _Receiver.spans = 0
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
+    except OSError as error:
+        pytest.skip(f"the port was taken meanwhile: {error}")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        wait_for(lambda: _Receiver.spans >= sent, 30, "every span at the receiver")
+        wait_for(lambda: health_lines(log_lines)[-1]["message"] == MSG_RECOVERED, 10, "the recovery line")
+    finally:
+        provider.shutdown()
+        server.shutdown()
+        server.server_close()
+    assert _Receiver.spans == sent
+    lines = health_lines(log_lines)
+    assert [line["message"] for line in lines] == [MSG_FAILING, MSG_RECOVERED]
+    assert "Connection refused" in lines[0]["error"] or "ConnectionError" in lines[0]["error"], lines[0]
+    assert not [line for line in log_lines() if line["level"] in ("WARN", "ERROR")
+                and not line["message"].startswith("span export")], "the exporter's own per-attempt lines leaked"
+
+
+@pytest.mark.parametrize(("env", "exports"), [
+    ({}, True),
+    ({"OTEL_TRACES_EXPORTER": "otlp"}, True),
+    ({"OTEL_TRACES_EXPORTER": "none"}, False),
+    ({"OTEL_TRACES_EXPORTER": "zipkin"}, True),
+    ({"OTEL_SDK_DISABLED": "true"}, False),
+    ({"OTEL_SDK_DISABLED": "false", "OTEL_TRACES_EXPORTER": "none"}, False),
+    ({"OTEL_SDK_DISABLED": "false"}, True),
+])
+def test_switches_decide_whether_spans_are_exported(monkeypatch, env, exports):
+    monkeypatch.delenv("OTEL_TRACES_EXPORTER", raising=False)
+    monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    processor = telemetry._export_processor()
+    try:
+        assert (processor is not None) == exports
+    finally:
+        if processor is not None:
+            processor.shutdown()
+
+
+def test_disabled_sdk_still_propagates(monkeypatch, span_exporter):
+    """OTEL_SDK_DISABLED: no spans, but the caller's trace context goes on."""
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    provider = TracerProvider(shutdown_on_exit=False)
+    incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with provider.get_tracer("test").start_as_current_span("request", context=extract({"traceparent": incoming})) as span:
+        assert not span.is_recording()
+        carrier: dict[str, str] = {}
+        inject(carrier)
+    assert carrier["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
