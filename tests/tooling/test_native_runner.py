@@ -190,8 +190,14 @@ def fake_up(tmp_path: Path, slow: str = "", preexec: Callable[[], None] | None =
         yield runner
     finally:
         if runner.poll() is None:
-            runner.kill()
-            runner.wait()
+            # SIGTERM first: the runner stops its children (they run in their own
+            # sessions and would outlive a killed runner); kill only a stuck one.
+            runner.terminate()
+            try:
+                runner.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
 
 
 def short_socket_path(tmp_path: Path) -> Path:
@@ -284,6 +290,8 @@ def test_restart_replaces_the_process_and_answers_once_it_is_healthy(tmp_path):
         assert is_gone(first)
         assert pid_of(tmp_path, "service-c") != first
         assert runner.poll() is None, (tmp_path / "up.out").read_text()
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=30) == 0, (tmp_path / "up.out").read_text()
 
 
 class StubStack:
