@@ -121,9 +121,18 @@ def test_observability_config_is_mounted(config):
     assert any(path == m or m in path.parents for m in _mounted_paths()), f"{config} is mounted by no service"
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES_BY_NAME))
+# One-shot set-up steps: they run to completion once, so they must not restart.
+ONE_SHOT = {"otel-collector-queue-owner": "hands the Collector's queue volume to its user"}
+
+
+@pytest.mark.parametrize("service", sorted(set(SERVICES_BY_NAME) - set(ONE_SHOT)))
 def test_service_restarts_unless_stopped(service):
     assert SERVICES_BY_NAME[service].get("restart") == "unless-stopped"
+
+
+@pytest.mark.parametrize("service", sorted(ONE_SHOT))
+def test_one_shot_step_runs_once(service):
+    assert SERVICES_BY_NAME[service].get("restart") == "no"
 
 
 @pytest.mark.parametrize(
@@ -134,6 +143,8 @@ def test_dependency_waits_for_a_condition_the_dependency_can_meet(service, depen
     condition = SERVICES_BY_NAME[service]["depends_on"][dependency]["condition"]
     if condition == "service_healthy":
         assert "healthcheck" in SERVICES_BY_NAME[dependency], f"{dependency} has no healthcheck"
+    elif dependency in ONE_SHOT:
+        assert condition == "service_completed_successfully"
     else:
         assert condition == "service_started"
 

@@ -56,10 +56,10 @@ def test_prometheus_scrapes_the_collector_ports_from_env(job, env_port):
     assert targets == [f"otel-collector:{DOTENV[env_port]}"]
 
 
-def test_collector_sends_traces_to_tempos_otlp_grpc_receiver():
+def test_collector_sends_traces_to_tempos_otlp_http_receiver():
     endpoint = SERVICES["otel-collector"]["environment"]["TRACE_STORE_OTLP_ENDPOINT"]
-    receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
-    assert endpoint == f"tempo:{_port(receiver)}"
+    receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert endpoint == f"http://tempo:{_port(receiver)}"
 
 
 @pytest.mark.parametrize(

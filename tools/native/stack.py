@@ -131,7 +131,8 @@ class NativeStack:
             return ManagedProcess(
                 name, [str(BIN / "jaeger"), "--config", str(REPO / "tools/native/jaeger.yaml")],
                 REPO, settings.jaeger_env(p), f"http://{LOOPBACK}:{p.jaeger_health}/status",
-                self.log_path(name), [p.jaeger_otlp_grpc, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
+                self.log_path(name),
+                [p.jaeger_otlp_grpc, p.jaeger_otlp_http, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
             )
         if name == "collector":
             return ManagedProcess(
