@@ -73,7 +73,8 @@ def pytest_suite() -> None:
 
 
 def chaos_suite() -> None:
-    run([str(VENV_PYTHON), "-m", "pytest", "tests/chaos", "-m", "chaos"])
+    # -s: each fault prints its figures (sent, complete, missing, recovery).
+    run([str(VENV_PYTHON), "-m", "pytest", "-s", "tests/chaos", "-m", "chaos"])
 
 
 @dataclass

@@ -30,7 +30,7 @@ SCENARIO = next(s for s in load_scenarios() if s["name"] == "parallel")
 RATE = 20.0  # requests per second
 OUTAGE_S = 60.0
 WARM_UP_ANSWERS = 20  # the load is flowing before the fault
-AFTER_ANSWERS = 100  # 5 s of load after the fault ends
+AFTER_ANSWERS = 100  # requests sent after the fault ends (5 s at RATE)
 # Generous: a busy 2-core machine, 1200+ traces, a Collector queue draining.
 COUNT_TIMEOUT_S = 120.0
 
@@ -88,18 +88,19 @@ def answered_ok(records: list[Sent]) -> list[Sent]:
 
 
 def after_the_fault(figures: Figures, chaos: Chaos, load: Load, fault_ended: float) -> Figures:
-    """With the load still running: the recovery time is how long after the
-    fault's end every trace sent until then is complete (an upper bound: one
-    pass over the pending traces). Then 5 s more load, and the count: every
-    request answered 200 must have a complete trace."""
+    """With the load going on for 5 s more: the recovery time is how long after
+    the fault's end every trace sent until then is complete (an upper bound:
+    one pass over the pending traces). Then the count: every request answered
+    200 must have a complete trace."""
+    load.stop_after(AFTER_ANSWERS)
     backlog = [r for r in load.sent if r.started < fault_ended]
     poll_until(lambda: all(r.finished for r in backlog) or NotYet("requests of the fault still unanswered"),
                timeout=30, interval=0.1, describe="every request sent during the fault to be answered")
     early: Count = count_complete(chaos.store, answered_ok(backlog), SCENARIO["tree"], COUNT_TIMEOUT_S)
     figures.recovery_s = time.monotonic() - fault_ended if not early.missing else float("nan")
-    if load.running:  # the queue fault stops its load before the fault ends
-        load.wait_answered(AFTER_ANSWERS, since=fault_ended)
-    records = load.stop()
+    poll_until(lambda: not load.running or NotYet(f"{len(load.sent)} sent"), timeout=AFTER_ANSWERS / RATE + 30,
+               interval=0.1, describe="the load after the fault to be sent")
+    records = load.stop()  # waits for the last answers
     ok = answered_ok(records)
     figures.sent = len(records)
     figures.answered_ok = len(ok)

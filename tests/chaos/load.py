@@ -76,15 +76,21 @@ class Load:
         poll_until(lambda: self.answered(since) >= count or NotYet(f"{self.answered(since)} answered"),
                    timeout=timeout, interval=0.1, describe=f"{count} answers to the load")
 
+    def stop_after(self, more: int) -> None:
+        """Send `more` requests, then stop sending on its own (see `running`)."""
+        self.limit = min(self.limit, len(self.sent) + more)
+
     def _pace(self) -> None:
         began = time.monotonic()
-        for number in range(self.limit):
+        number = 0
+        while number < self.limit:
             # The schedule, not a wait for a state: request n leaves at began + n/rate.
             if self._stop.wait(max(0.0, began + number / self.rate - time.monotonic())):
                 return
             record = Sent(f"{self.prefix}-{number:05d}", time.monotonic(), time.time())
             self.sent.append(record)
             self._pool.submit(self._send, record)
+            number += 1
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
