@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: up build test demo compose-check
+.PHONY: up build test chaos demo compose-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
 	$(PYTHON) -m tools.native up
@@ -13,6 +13,9 @@ build:  ## only install and build the native stack
 
 test:   ## the full test run: unit tests, config checks, e2e on the native stack
 	$(PYTHON) tools/run_tests.py
+
+chaos:  ## faults under load (Collector, trace store, services): no trace may be lost
+	$(PYTHON) tools/run_tests.py --chaos
 
 demo:   ## run every demo scenario against a running stack
 	./test-demo.sh

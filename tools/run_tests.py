@@ -1,4 +1,5 @@
 """The test command (`make test`): install what is missing, then run every check.
+With --chaos (`make chaos`) it runs the chaos suite (tests/chaos) instead.
 
 Stages run in order and each prints its own output; a failing check stage
 does not stop the ones after it, so one run shows every problem. Installing
@@ -71,6 +72,11 @@ def pytest_suite() -> None:
     run([str(VENV_PYTHON), "-m", "pytest", "tests"])
 
 
+def chaos_suite() -> None:
+    # -s: each fault prints its figures (sent, complete, missing, recovery).
+    run([str(VENV_PYTHON), "-m", "pytest", "-s", "tests/chaos", "-m", "chaos"])
+
+
 @dataclass
 class Stage:
     name: str
@@ -88,10 +94,17 @@ STAGES = [
     Stage("pytest tests/ (static checks, e2e on the native stack)", pytest_suite, required=False),
 ]
 
+# `make chaos` (--chaos): faults under load on the native stack, minutes long.
+CHAOS_STAGES = [
+    *STAGES[:2],
+    Stage("pytest tests/chaos (faults under load on the native stack)", chaos_suite, required=False),
+]
+
 
 def main() -> int:
+    stages = CHAOS_STAGES if sys.argv[1:] == ["--chaos"] else STAGES
     results: list[tuple[str, bool, float]] = []
-    for stage in STAGES:
+    for stage in stages:
         print(f"\n=== {stage.name}", flush=True)
         started = time.monotonic()
         try:
@@ -108,7 +121,7 @@ def main() -> int:
     for name, ok, seconds in results:
         print(f"  {'ok  ' if ok else 'FAIL'}  {seconds:7.1f}s  {name}")
     passed = sum(ok for _, ok, _ in results)
-    failed = len(STAGES) - passed
+    failed = len(stages) - passed
     print(f"stages: {passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 else 1
 

@@ -121,8 +121,12 @@ def test_observability_config_is_mounted(config):
     assert any(path == m or m in path.parents for m in _mounted_paths()), f"{config} is mounted by no service"
 
 
-# One-shot containers: restarting them would hide the failure they report.
-ONE_SHOT = {"ready": "the readiness probe exits 1 on timeout so `up --wait` fails"}
+# One-shot containers: they run to completion once, so they must not restart
+# (restarting the readiness probe would also hide the failure it reports).
+ONE_SHOT = {
+    "ready": "the readiness probe exits 1 on timeout so `up --wait` fails",
+    "otel-collector-queue-owner": "hands the Collector's queue volume to its user",
+}
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES_BY_NAME))
@@ -139,6 +143,8 @@ def test_dependency_waits_for_a_condition_the_dependency_can_meet(service, depen
     condition = SERVICES_BY_NAME[service]["depends_on"][dependency]["condition"]
     if condition == "service_healthy":
         assert "healthcheck" in SERVICES_BY_NAME[dependency], f"{dependency} has no healthcheck"
+    elif dependency in ONE_SHOT:
+        assert condition == "service_completed_successfully"
     else:
         assert condition == "service_started"
 

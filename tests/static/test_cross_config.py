@@ -63,10 +63,10 @@ def test_prometheus_scrapes_the_ports_the_collector_listens_on(job, env_port):
     assert not any(spec.endswith(f":{port}") or f"{{{env_port}}}" in spec for spec in SERVICES["otel-collector"]["ports"])
 
 
-def test_collector_sends_traces_to_tempos_otlp_grpc_receiver():
+def test_collector_sends_traces_to_tempos_otlp_http_receiver():
     endpoint = SERVICES["otel-collector"]["environment"]["TRACE_STORE_OTLP_ENDPOINT"]
-    receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
-    assert endpoint == f"tempo:{_port(receiver)}"
+    receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert endpoint == f"http://tempo:{_port(receiver)}"
 
 
 @pytest.mark.parametrize(

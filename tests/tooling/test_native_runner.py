@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
 from tests.support.polling import NotYet, poll_until
+from tools.native import control
 from tools.native import stack as stack_module
 from tools.native.process import ManagedProcess, StartupError
 from tools.native.stack import NativeStack
@@ -122,22 +126,27 @@ def test_a_failed_start_stops_the_components_already_running(tmp_path, monkeypat
 # `make up` (tools.native.stack.main_up) in a child process, with every component
 # replaced by a tiny server that exits 0 on SIGTERM; `slow` never becomes ready.
 FAKE_UP = """
-import signal, sys
+import os, signal, sys
 from pathlib import Path
 from tools.native import stack
 from tools.native.process import ManagedProcess
 
-tmp, slow, ports = Path(sys.argv[1]), sys.argv[2], iter(int(p) for p in sys.argv[3:])
+tmp, slow = Path(sys.argv[1]), sys.argv[2]
+# One port per component, kept when it is started again.
+ports = dict(zip(stack.START_ORDER, (int(p) for p in sys.argv[3:])))
 stack.LOGS = tmp
+stack.control.SOCKET = Path(os.environ["FAKE_CONTROL_SOCKET"])
 
 class FakeStack(stack.NativeStack):
     def build(self):
         pass
 
     def _describe(self, name):
-        port = next(ports)
-        serve = ("import http.server as h, signal, sys; "
+        port = ports[name]
+        # Each instance writes its pid, so a test can crash a chosen component.
+        serve = ("import http.server as h, os, signal, sys; from pathlib import Path; "
                  "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+                 f"Path({str(tmp / name)!r} + '.pid').write_text(str(os.getpid())); "
                  f"h.ThreadingHTTPServer(('127.0.0.1', {port}), h.SimpleHTTPRequestHandler).serve_forever()")
         # `armed` is written only once the SIGTERM handler is installed: that is
         # the state the interrupt tests need, not merely that the child exists.
@@ -161,20 +170,43 @@ def ignore_sigint() -> None:
 def run_fake_up(tmp_path: Path, slow: str, wait_for: Callable[[], object], signum: int,
                 preexec: Callable[[], None] | None = None) -> tuple[int, str]:
     """Start the fake `make up`, wait until `wait_for()` holds, send `signum`; exit code and output."""
-    output = tmp_path / "up.out"
-    ports = [str(free_port()) for _ in stack_module.START_ORDER]
-    with output.open("wb") as out:
-        runner = subprocess.Popen([sys.executable, "-c", FAKE_UP, str(tmp_path), slow, *ports],
-                                  cwd=stack_module.REPO, stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec)
-    try:
-        poll_until(lambda: wait_for() or NotYet(output.read_text()), timeout=30, interval=0.05,
+    with fake_up(tmp_path, slow, preexec) as runner:
+        poll_until(lambda: wait_for() or NotYet((tmp_path / "up.out").read_text()), timeout=30, interval=0.05,
                    describe="the fake stack to reach the moment of the signal")
         runner.send_signal(signum)
-        return runner.wait(timeout=30), output.read_text()
+        return runner.wait(timeout=30), (tmp_path / "up.out").read_text()
+
+
+@contextlib.contextmanager
+def fake_up(tmp_path: Path, slow: str = "", preexec: Callable[[], None] | None = None) -> Iterator[subprocess.Popen]:
+    """The fake `make up` running; killed on the way out if a test left it running."""
+    output = tmp_path / "up.out"
+    ports = [str(free_port()) for _ in stack_module.START_ORDER]
+    env = {**os.environ, "FAKE_CONTROL_SOCKET": str(short_socket_path(tmp_path))}
+    with output.open("wb") as out:
+        runner = subprocess.Popen([sys.executable, "-c", FAKE_UP, str(tmp_path), slow, *ports], env=env,
+                                  cwd=stack_module.REPO, stdout=out, stderr=subprocess.STDOUT, preexec_fn=preexec)
+    try:
+        yield runner
     finally:
         if runner.poll() is None:
-            runner.kill()
-            runner.wait()
+            # SIGTERM first: the runner stops its children (they run in their own
+            # sessions and would outlive a killed runner); kill only a stuck one.
+            runner.terminate()
+            try:
+                runner.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
+
+
+def short_socket_path(tmp_path: Path) -> Path:
+    """A Unix socket path must stay under ~107 bytes; pytest's tmp_path may not."""
+    folder = tmp_path / "sock"
+    if len(str(folder / "control.sock")) > 100:
+        folder = Path(tempfile.mkdtemp(prefix="nc-"))
+    folder.mkdir(exist_ok=True)
+    return folder / "control.sock"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
@@ -199,3 +231,146 @@ def test_make_up_interrupted_while_starting_stops_what_had_started(tmp_path, sig
     assert "exit codes: service-b=0, service-a=0, collector=0, jaeger=0" in output, output
     assert "Traceback" not in output, output
     assert code == 0, output
+
+
+# ---------------------------------------------------------------- one component at a time
+def stack_up(tmp_path: Path) -> Callable[[], object]:
+    return lambda: "stack is up" in (tmp_path / "up.out").read_text() or NotYet((tmp_path / "up.out").read_text())
+
+
+def pid_of(tmp_path: Path, name: str) -> int:
+    return int((tmp_path / f"{name}.pid").read_text())
+
+
+def ask(tmp_path: Path, command: str, component: str | None = None) -> dict:
+    return control.send(command, component, path=short_socket_path(tmp_path), timeout=30)
+
+
+def test_a_component_stopped_on_purpose_stays_stopped_while_a_crash_still_stops_the_stack(tmp_path):
+    with fake_up(tmp_path) as runner:
+        poll_until(stack_up(tmp_path), timeout=30, interval=0.05, describe="the fake stack to be up")
+        collector = pid_of(tmp_path, "collector")
+        answer = ask(tmp_path, "stop", "collector")
+        assert answer["ok"], answer
+        assert answer["status"]["collector"] == "stopped"
+        assert {s for n, s in answer["status"].items() if n != "collector"} == {"running"}, answer
+        assert is_gone(collector)
+        # A crash after the deliberate stop: the runner must name only the crashed part.
+        os.kill(pid_of(tmp_path, "service-a"), signal.SIGKILL)
+        code = runner.wait(timeout=30)
+    output = (tmp_path / "up.out").read_text()
+    assert code == 1, output
+    assert "stopped unexpectedly: service-a;" in output, output
+    assert "collector=0" in output, output
+
+
+def test_a_stopped_component_starts_again_and_the_stack_stops_cleanly(tmp_path):
+    with fake_up(tmp_path) as runner:
+        poll_until(stack_up(tmp_path), timeout=30, interval=0.05, describe="the fake stack to be up")
+        first = pid_of(tmp_path, "collector")
+        assert ask(tmp_path, "stop", "collector")["status"]["collector"] == "stopped"
+        answer = ask(tmp_path, "start", "collector")
+        assert answer["ok"], answer
+        assert answer["status"]["collector"] == "running"
+        assert pid_of(tmp_path, "collector") != first, "start answered before a new collector was up"
+        runner.send_signal(signal.SIGTERM)
+        code = runner.wait(timeout=30)
+    output = (tmp_path / "up.out").read_text()
+    assert code == 0, output
+    assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output
+
+
+def test_restart_replaces_the_process_and_answers_once_it_is_healthy(tmp_path):
+    with fake_up(tmp_path) as runner:
+        poll_until(stack_up(tmp_path), timeout=30, interval=0.05, describe="the fake stack to be up")
+        first = pid_of(tmp_path, "service-c")
+        answer = ask(tmp_path, "restart", "service-c")
+        assert answer["ok"], answer
+        assert set(answer["status"].values()) == {"running"}, answer
+        assert is_gone(first)
+        assert pid_of(tmp_path, "service-c") != first
+        assert runner.poll() is None, (tmp_path / "up.out").read_text()
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=30) == 0, (tmp_path / "up.out").read_text()
+
+
+class StubStack:
+    """What handle_request needs of a stack; records the actions asked of it."""
+
+    components = stack_module.START_ORDER
+
+    def __init__(self, failure: Exception | None = None):
+        self.actions: list[str] = []
+        self.failure = failure
+
+    def stop_component(self, name):
+        self.actions.append(f"stop {name}")
+
+    def start_component(self, name):
+        self.actions.append(f"start {name}")
+        if self.failure:
+            raise self.failure
+
+    def status(self):
+        return {"collector": "running"}
+
+
+# request line -> expected error (substring), or None and the actions it must cause
+CONTROL_REQUESTS = [
+    (b'{"command": "stop", "component": "collector"}\n', None, ["stop collector"]),
+    (b'{"command": "start", "component": "collector"}\n', None, ["start collector"]),
+    (b'{"command": "restart", "component": "service-b"}\n', None, ["stop service-b", "start service-b"]),
+    (b'{"command": "status"}\n', None, []),
+    (b'{"command": "kill", "component": "collector"}\n', "unknown command 'kill'", []),
+    (b'{"command": "stop", "component": "redis"}\n', "unknown component 'redis'", []),
+    (b'{"command": "stop"}\n', "unknown component None", []),
+    (b'not json\n', "expected one JSON line", []),
+    (b'["stop", "collector"]\n', "expected one JSON line", []),
+    (b'\n', "expected one JSON line", []),
+]
+
+
+@pytest.mark.parametrize(("line", "error", "actions"), CONTROL_REQUESTS, ids=[r[0].decode().strip() or "empty"
+                                                                           for r in CONTROL_REQUESTS])
+def test_control_request(line, error, actions):
+    stack = StubStack()
+    answer = control.handle_request(stack, line)
+    assert stack.actions == actions
+    if error is None:
+        assert answer == {"ok": True, "error": "", "status": {"collector": "running"}}
+    else:
+        assert answer["ok"] is False and error in answer["error"], answer
+
+
+def test_a_failed_start_is_reported_to_the_client_not_raised():
+    stack = StubStack(failure=StartupError("collector exited with 1 while starting"))
+    answer = control.handle_request(stack, b'{"command": "start", "component": "collector"}\n')
+    assert answer["ok"] is False and "exited with 1" in answer["error"], answer
+
+
+def test_the_client_says_when_no_stack_is_running(tmp_path):
+    with pytest.raises(control.ControlError, match="no stack is running"):
+        control.send("status", path=short_socket_path(tmp_path))
+
+
+def test_a_leftover_socket_file_is_not_taken_for_a_running_stack(tmp_path):
+    path = short_socket_path(tmp_path)
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(str(path))  # bound, never listening: what a killed runner leaves behind
+    assert not control.socket_in_use(path)
+    server = control.ControlServer(StubStack(), path)
+    server.start()
+    try:
+        assert control.socket_in_use(path)
+        assert control.send("status", path=path)["ok"]
+        with pytest.raises(control.ControlError, match="another runner"):
+            control.ControlServer(StubStack(), path).start()
+    finally:
+        server.close()
+    assert not path.exists()
+
+
+def test_an_exception_without_a_message_is_still_an_error():
+    stack = StubStack(failure=StopIteration())
+    answer = control.handle_request(stack, b'{"command": "start", "component": "collector"}\n')
+    assert answer["ok"] is False and answer["error"] == "StopIteration", answer

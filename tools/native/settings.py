@@ -15,6 +15,8 @@ NATIVE = REPO / ".native"
 BIN = NATIVE / "bin"
 LOGS = NATIVE / "logs"
 RUN = NATIVE / "run"
+# State that must outlive a process: the Collector's persistent export queue.
+STATE = NATIVE / "state"
 STAMPS = NATIVE / "stamps"
 
 NODE_VERSION = "24.21.0"
@@ -47,6 +49,7 @@ class Ports:
     collector_prometheus: int
     collector_telemetry: int
     jaeger_otlp_grpc: int
+    jaeger_otlp_http: int
     jaeger_query: int
     jaeger_query_grpc: int
     jaeger_health: int
@@ -67,6 +70,7 @@ class Ports:
             collector_prometheus=port("COLLECTOR_PROMETHEUS_PORT"),
             collector_telemetry=port("COLLECTOR_TELEMETRY_PORT"),
             jaeger_otlp_grpc=port("JAEGER_OTLP_GRPC_PORT"),
+            jaeger_otlp_http=port("JAEGER_OTLP_HTTP_PORT"),
             jaeger_query=port("JAEGER_QUERY_PORT"),
             jaeger_query_grpc=port("JAEGER_QUERY_GRPC_PORT"),
             jaeger_health=port("JAEGER_HEALTH_PORT"),
@@ -118,7 +122,9 @@ def collector_env(ports: Ports) -> dict[str, str]:
         "COLLECTOR_HEALTH_PORT": str(ports.collector_health),
         "COLLECTOR_PROMETHEUS_PORT": str(ports.collector_prometheus),
         "COLLECTOR_TELEMETRY_PORT": str(ports.collector_telemetry),
-        "TRACE_STORE_OTLP_ENDPOINT": f"{LOOPBACK}:{ports.jaeger_otlp_grpc}",
+        # OTLP/HTTP base URL; the exporter appends /v1/traces.
+        "TRACE_STORE_OTLP_ENDPOINT": f"http://{LOOPBACK}:{ports.jaeger_otlp_http}",
+        "COLLECTOR_QUEUE_DIR": str(STATE / "collector-queue"),
         "DEPLOYMENT_ENVIRONMENT": "native",
     }
 
@@ -127,6 +133,7 @@ def jaeger_env(ports: Ports) -> dict[str, str]:
     """Variables read by tools/native/jaeger.yaml."""
     return {
         "JAEGER_OTLP_GRPC_PORT": str(ports.jaeger_otlp_grpc),
+        "JAEGER_OTLP_HTTP_PORT": str(ports.jaeger_otlp_http),
         "JAEGER_QUERY_PORT": str(ports.jaeger_query),
         "JAEGER_QUERY_GRPC_PORT": str(ports.jaeger_query_grpc),
         "JAEGER_HEALTH_PORT": str(ports.jaeger_health),

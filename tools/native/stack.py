@@ -4,6 +4,11 @@ Start order follows the data path backwards, so nothing ever sends to a
 process that is not listening yet: trace store, Collector, services, gateway.
 Stop order is the reverse, so spans flushed by a stopping service still reach
 the store.
+
+One component can also be stopped and started on its own while the rest runs
+(tools/native/control.py drives that for `python3 -m tools.native stop NAME`).
+A component stopped that way is "held": the runner does not count its exit as
+a crash. Any other exit still stops the whole stack.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from . import build, nginx, settings
+from . import build, control, nginx, settings
 from .process import ManagedProcess, StartupError
 from .settings import BIN, LOGS, LOOPBACK, REPO, Ports
 
@@ -23,9 +29,15 @@ START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 
 
 class NativeStack:
+    components = START_ORDER
+
     def __init__(self, ports: Ports):
         self.ports = ports
         self.processes: dict[str, ManagedProcess] = {}
+        self.held: set[str] = set()  # stopped on purpose, not crashed
+        # One lifecycle change at a time: a control request and the shutdown
+        # must never stop or start the same process concurrently.
+        self._lifecycle = threading.RLock()
 
     @classmethod
     def from_repo(cls) -> "NativeStack":
@@ -67,19 +79,50 @@ class NativeStack:
     def stop(self) -> dict[str, int | None]:
         """Stop everything that runs, gateway first; returns exit codes."""
         codes = {}
-        for name in reversed(START_ORDER):
-            if name in self.processes:
-                codes[name] = self.stop_component(name)
+        with self._lifecycle:
+            for name in reversed(START_ORDER):
+                if name in self.processes:
+                    codes[name] = self.stop_component(name)
         return codes
 
     def start_component(self, name: str) -> None:
-        process = self._describe(name)
-        self.processes[name] = process
-        process.start()
+        """Start `name` and wait until it is healthy; a no-op if it runs."""
+        with self._lifecycle:
+            current = self.processes.get(name)
+            if current is not None and current.running:
+                return
+            process = self._describe(name)
+            self.processes[name] = process
+            process.start()
+            self.held.discard(name)  # only now: a failed start leaves it held, not crashed
 
     def stop_component(self, name: str) -> int | None:
-        process = self.processes.get(name)
-        return process.stop() if process else None
+        """Stop `name` on purpose (it stays held until started); its exit code."""
+        with self._lifecycle:
+            process = self.processes.get(name)
+            if process is None:
+                return None
+            self.held.add(name)  # before the signal, so its exit is never seen as a crash
+            return process.stop()
+
+    def crashed(self) -> list[str]:
+        """Components that exited without being stopped on purpose."""
+        return [name for name, process in list(self.processes.items())
+                if name not in self.held and not process.running]
+
+    def status(self) -> dict[str, str]:
+        states = {}
+        for name in self.components:
+            process = self.processes.get(name)
+            if process is not None and process.running:
+                states[name] = "running"
+            elif name in self.held:
+                states[name] = "stopped"
+            elif process is None or process.popen is None:
+                states[name] = "not started"
+            else:
+                states[name] = f"exited {process.popen.returncode}"
+        return states
 
     # ------------------------------------------------------------ processes
     def _describe(self, name: str) -> ManagedProcess:
@@ -88,7 +131,8 @@ class NativeStack:
             return ManagedProcess(
                 name, [str(BIN / "jaeger"), "--config", str(REPO / "tools/native/jaeger.yaml")],
                 REPO, settings.jaeger_env(p), f"http://{LOOPBACK}:{p.jaeger_health}/status",
-                self.log_path(name), [p.jaeger_otlp_grpc, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
+                self.log_path(name),
+                [p.jaeger_otlp_grpc, p.jaeger_otlp_http, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
             )
         if name == "collector":
             return ManagedProcess(
@@ -163,13 +207,16 @@ def main_up() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     interrupted = False
+    controls = control.ControlServer(stack)
     try:
         stack.start()  # on failure or interrupt it stops what it had started
-        print("[native] stack is up:\n" + describe_endpoints(stack) + "\n[native] Ctrl-C stops it.", flush=True)
-        while not (dead := [n for n, proc in stack.processes.items() if not proc.running]):
+        controls.start()
+        print("[native] stack is up:\n" + describe_endpoints(stack) + "\n[native] Ctrl-C stops it; "
+              "`python3 -m tools.native stop|start|restart NAME` controls one part.", flush=True)
+        while not (dead := stack.crashed()):
             time.sleep(0.5)
         print(f"[native] stopped unexpectedly: {', '.join(dead)}; see {LOGS}", file=sys.stderr)
-    except (StartupError, subprocess.CalledProcessError) as error:
+    except (StartupError, subprocess.CalledProcessError, control.ControlError) as error:
         print(f"[native] {error}", file=sys.stderr)
     except KeyboardInterrupt:
         interrupted = True
@@ -177,6 +224,7 @@ def main_up() -> int:
         # A second Ctrl-C must not cut the shutdown short and orphan children.
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)
+        controls.close()  # no control request may start anything from here on
         print("[native] stopping ...", flush=True)
         codes = stack.stop()
         print("[native] exit codes: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)

@@ -1,0 +1,48 @@
+"""Not one trace lost: for each fault, every request answered 200 under steady
+load has a complete trace in the trace store afterwards (exactly N of N).
+
+Slow by nature (two 60 s outages): marked `chaos`, run by `make chaos`, not by
+`make test`. See tests/chaos/faults.py for what each fault does."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chaos.faults import FAULTS, Figures
+
+pytestmark = pytest.mark.chaos
+
+# Faults whose outcome depends on each SDK holding its spans while the Collector
+# is unreachable: the SDK half of issue 8, built on another branch.
+NEEDS_SDK_RETRY = pytest.mark.xfail(
+    strict=False,
+    reason="needs the SDKs to keep and retry spans through a Collector outage (issue 8, SDK half: "
+           "service-a's batch processor drops a batch on 'connection refused')",
+)
+# fault -> (marks, whether every request must be answered 200: a telemetry fault must not touch requests)
+EXPECTATIONS = {
+    "collector-down-60s": ([NEEDS_SDK_RETRY], True),
+    "collector-restart": ([NEEDS_SDK_RETRY], True),
+    "queue-survives-collector-restart": ([], True),
+    "store-down-60s": ([], True),
+    "sigterm-service-a": ([], False),
+    "sigterm-service-b": ([], False),
+    "sigterm-service-c": ([], False),
+}
+
+
+def report(figures: Figures) -> str:
+    missing = "\n".join(f"  {x}: {why}" for x, why in sorted(figures.missing.items())[:20])
+    return f"{figures.line()}\nnotes: {figures.notes}\nmissing (first 20):\n{missing}"
+
+
+@pytest.mark.parametrize("fault", [pytest.param(name, marks=EXPECTATIONS[name][0]) for name in FAULTS])
+def test_every_answered_request_has_a_complete_trace(chaos, fault):
+    figures = FAULTS[fault](chaos)
+    print(figures.line())
+    assert figures.answered_ok > 0, report(figures)
+    if EXPECTATIONS[fault][1]:
+        assert figures.not_ok == {}, f"requests failed during a telemetry fault: {figures.not_ok}"
+    assert not [n for n in figures.notes if "not answered 200" in n or "exited" in n], report(figures)
+    assert figures.missing == {}, report(figures)
+    assert figures.complete == figures.answered_ok, report(figures)
