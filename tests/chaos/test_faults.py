@@ -12,22 +12,16 @@ from tests.chaos.faults import FAULTS, Figures
 
 pytestmark = pytest.mark.chaos
 
-# Faults whose outcome depends on each SDK holding its spans while the Collector
-# is unreachable: the SDK half of issue 8, built on another branch.
-NEEDS_SDK_RETRY = pytest.mark.xfail(
-    strict=False,
-    reason="needs the SDKs to keep and retry spans through a Collector outage (issue 8, SDK half: "
-           "service-a's batch processor drops a batch on 'connection refused')",
-)
-# fault -> (marks, whether every request must be answered 200: a telemetry fault must not touch requests)
-EXPECTATIONS = {
-    "collector-down-60s": ([NEEDS_SDK_RETRY], True),
-    "collector-restart": ([NEEDS_SDK_RETRY], True),
-    "queue-survives-collector-restart": ([], True),
-    "store-down-60s": ([], True),
-    "sigterm-service-a": ([], False),
-    "sigterm-service-b": ([], False),
-    "sigterm-service-c": ([], False),
+# fault -> whether every request must be answered 200: a telemetry fault must
+# not touch requests, while a service's restart refuses a few while it is down.
+EVERY_REQUEST_ANSWERED = {
+    "collector-down-60s": True,
+    "collector-restart": True,
+    "queue-survives-collector-restart": True,
+    "store-down-60s": True,
+    "sigterm-service-a": False,
+    "sigterm-service-b": False,
+    "sigterm-service-c": False,
 }
 
 
@@ -36,12 +30,12 @@ def report(figures: Figures) -> str:
     return f"{figures.line()}\nnotes: {figures.notes}\nmissing (first 20):\n{missing}"
 
 
-@pytest.mark.parametrize("fault", [pytest.param(name, marks=EXPECTATIONS[name][0]) for name in FAULTS])
+@pytest.mark.parametrize("fault", FAULTS)
 def test_every_answered_request_has_a_complete_trace(chaos, fault):
     figures = FAULTS[fault](chaos)
     print(figures.line())
     assert figures.answered_ok > 0, report(figures)
-    if EXPECTATIONS[fault][1]:
+    if EVERY_REQUEST_ANSWERED[fault]:
         assert figures.not_ok == {}, f"requests failed during a telemetry fault: {figures.not_ok}"
     assert not [n for n in figures.notes if "not answered 200" in n or "exited" in n], report(figures)
     assert figures.missing == {}, report(figures)
