@@ -87,3 +87,20 @@ def pod_templates(docs: list[dict]) -> list[tuple[str, dict]]:
     """(workload name, pod template) of every workload in a render."""
     workload_kinds = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
     return [(d["metadata"]["name"], d["spec"]["template"]) for d in docs if d["kind"] in workload_kinds]
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def values(value_set: ValueSet) -> dict:
+    """The values a render used: values.yaml with the value set's file over it."""
+    base = yaml.safe_load((CHART / "values.yaml").read_text())
+    return _merge(base, yaml.safe_load(value_set.file.read_text())) if value_set.file else base
+
+
+def name(component: str) -> str:
+    return f"{RELEASE}-{component}"
