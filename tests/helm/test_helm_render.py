@@ -5,11 +5,15 @@ supported range, strictly: an unknown or misplaced field is an error."""
 from __future__ import annotations
 
 import copy
+import subprocess
 
 import kubernetes_validate
 import pytest
 
-from .chart import CHART, KUBE_VERSIONS, VALUE_SETS, ValueSet, manifests, run_helm
+from tests.static.tools_on_path import venv_tool
+from tools.native.settings import REPO
+
+from .chart import BACKENDS, CHART, KUBE_VERSIONS, VALUE_SETS, ValueSet, manifests, run_helm
 
 BY_NAME = {value_set.name: value_set for value_set in VALUE_SETS}
 
@@ -55,3 +59,14 @@ def test_the_validator_rejects_what_a_cluster_would(mutation: str) -> None:
         broken["spec"]["template"]["spec"]["readOnlyRootFilesystem"] = True
     with pytest.raises(kubernetes_validate.ValidationError):
         _validate(broken, KUBE_VERSIONS[-1])
+
+
+VALUES_FILES = sorted([CHART / "Chart.yaml", CHART / "values.yaml", *(CHART / "ci").glob("*.yaml"),
+                       *BACKENDS.glob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", VALUES_FILES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_values_files_pass_yamllint(path) -> None:
+    result = subprocess.run([venv_tool("yamllint"), "--config-file", str(REPO / ".yamllint"), "--format", "parsable",
+                             str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
