@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.static.test_compose_runtime import MEASURED_MIB, memory_bytes
+from tests.static.test_compose_runtime import MEASURED_MIB, memory_bytes, seconds
 from tools.native.nginx import MAIN_CONFIG, TEMPLATE, render_template
 from tools.native.settings import BIN, REPO
 
@@ -253,6 +253,17 @@ def test_every_container_is_sized_from_the_measured_footprint(value_set: ValueSe
         assert "cpu" in resources["requests"] and "cpu" not in resources["limits"], workload
         seen.add(component)
     assert seen == set(FOOTPRINT)
+
+
+@each_value_set
+def test_stop_grace_covers_composes_plus_the_prestop_pause(value_set: ValueSet) -> None:
+    """Kubernetes counts the grace period from the start of preStop, so each
+    pod gets compose's stop_grace_period on top of its preStop pause."""
+    for workload, template, container in _containers(value_set):
+        compose_service = FOOTPRINT[workload.removeprefix(name(""))]
+        pause = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+        wanted = seconds(COMPOSE["services"][compose_service]["stop_grace_period"]) + pause
+        assert template["spec"]["terminationGracePeriodSeconds"] >= wanted, workload
 
 
 @each_value_set
