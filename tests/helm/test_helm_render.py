@@ -70,3 +70,21 @@ def test_values_files_pass_yamllint(path) -> None:
     result = subprocess.run([venv_tool("yamllint"), "--config-file", str(REPO / ".yamllint"), "--format", "parsable",
                              str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Values that must be refused before anything reaches a cluster
+# (values.schema.json): a misspelt key, a value out of range or of the wrong type.
+BAD_VALUES = [
+    ("collector.samplingPercentag=10", "additional properties 'samplingPercentag' not allowed"),
+    ("collector.samplingPercentage=150", "maximum"),
+    ("services.service-b.replicas=-1", "minimum"),
+    ("traceStore.otlpGrpcEndpoint=http://tempo:4317", "pattern"),
+    ("gateway.workerProcesses=auto", "integer"),
+]
+
+
+@pytest.mark.parametrize(("setting", "complaint"), BAD_VALUES, ids=[s for s, _ in BAD_VALUES])
+def test_bad_values_are_refused(setting: str, complaint: str) -> None:
+    flag = "--set-string" if setting.endswith("=auto") else "--set"
+    result = run_helm("template", "demo", str(CHART), "--kube-version", KUBE_VERSIONS[-1], flag, setting)
+    assert result.returncode != 0 and complaint in result.stderr, result.stderr
