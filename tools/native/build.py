@@ -151,6 +151,27 @@ def build_jaeger() -> None:
     )
 
 
+HELM_VERSION = "v3.22.0"
+
+
+def build_helm() -> None:
+    """Helm, for the chart checks only (tests/helm/): the stack never runs it.
+
+    Optional: when it cannot be built (the module proxy unreachable, say) the
+    stack still builds and starts, and the chart tests skip, naming this step.
+    """
+    output = BIN / "helm"
+
+    def install() -> None:
+        BIN.mkdir(parents=True, exist_ok=True)
+        _run(["go", "install", f"helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"], env={"GOBIN": str(BIN)})
+
+    try:
+        run_once("helm", HELM_VERSION, [output], install)
+    except subprocess.CalledProcessError as error:
+        _log(f"helm: build failed ({error}); the chart checks in tests/helm/ will skip")
+
+
 STEPS: list[Callable[[], None]] = [
     ensure_nginx,
     ensure_node,
@@ -159,6 +180,7 @@ STEPS: list[Callable[[], None]] = [
     build_service_c,
     build_collector,
     build_jaeger,
+    build_helm,
 ]
 
 

@@ -1,0 +1,334 @@
+"""What the chart runs is what compose and the native mode run: the gateway
+config rendered from the one nginx template, the Collector config generated
+from the shared one, the same images; and every pod is hardened, sized from the
+measured footprint, and reachable through a Service that selects it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from tests.static.test_compose_runtime import MEASURED_MIB, memory_bytes, seconds
+from tools.native.nginx import MAIN_CONFIG, TEMPLATE, render_template
+from tools.native.settings import BIN, REPO
+
+from .chart import CHART, NAMESPACE, VALUE_SETS, ValueSet, find, manifests, name, of_kind, pod_templates, values
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SHARED_COLLECTOR_CONFIG = REPO / "observability" / "otel-collector.yaml"
+each_value_set = pytest.mark.parametrize("value_set", VALUE_SETS, ids=lambda v: v.name)
+
+# The chart can read only files inside itself, so the shared files are copied
+# into files/; these copies must never drift from the originals.
+COPIES = {
+    "files/default.conf.template": TEMPLATE,
+    "files/nginx.conf": MAIN_CONFIG,
+    "files/otel-collector.yaml": SHARED_COLLECTOR_CONFIG,
+}
+
+# Workload -> (compose service whose mem_limit and measured memory it shares).
+FOOTPRINT = {
+    "gateway": "gateway",
+    "service-a": "service-a",
+    "service-b": "service-b",
+    "service-c": "service-c",
+    "collector": "otel-collector",
+    "collector-sampling": "otel-collector",
+}
+
+
+def _config_map_data(docs: list[dict], component: str, key: str) -> str:
+    return find(docs, "ConfigMap", name(component))["data"][key]
+
+
+def _service_port(docs: list[dict], component: str, port_name: str = "http") -> int:
+    service = find(docs, "Service", name(component))
+    return next(p["port"] for p in service["spec"]["ports"] if p["name"] == port_name)
+
+
+def _containers(value_set: ValueSet):
+    return [
+        (workload, template, container)
+        for workload, template in pod_templates(manifests(value_set))
+        for container in template["spec"]["containers"]
+    ]
+
+
+# ---------------------------------------------------------------- same files
+
+@pytest.mark.parametrize("copy_path", sorted(COPIES))
+def test_chart_files_are_exact_copies_of_the_shared_ones(copy_path: str) -> None:
+    original = COPIES[copy_path]
+    assert (CHART / copy_path).read_bytes() == original.read_bytes(), (
+        f"{copy_path} differs from {original.relative_to(REPO)}: "
+        f"cp {original.relative_to(REPO)} {(CHART / copy_path).relative_to(REPO)}")
+
+
+@each_value_set
+def test_gateway_config_is_what_native_renders_from_the_same_template(value_set: ValueSet) -> None:
+    """tools/native/nginx.py's own render function, given the addresses of the
+    Services in this render, produces exactly the chart's default.conf."""
+    docs = manifests(value_set)
+    chart_values = values(value_set)
+    variables = {
+        "GATEWAY_LISTEN": str(chart_values["ports"]["gateway"]),
+        **{f"SERVICE_{s[-1].upper()}_ADDR": f"{name(s)}:{_service_port(docs, s)}"
+           for s in ("service-a", "service-b", "service-c")},
+        "GATEWAY_ACCESS_LOG": "/dev/stdout",
+        "GATEWAY_RESOLVER": chart_values["gateway"]["resolver"],
+        "GATEWAY_UPSTREAM_RESOLVE": "",
+    }
+    expected = render_template(TEMPLATE.read_text(), variables)
+    assert _config_map_data(docs, "gateway", "default.conf") == expected
+
+
+@each_value_set
+def test_gateway_main_config_differs_only_in_worker_processes(value_set: ValueSet) -> None:
+    docs = manifests(value_set)
+    workers = values(value_set)["gateway"]["workerProcesses"]
+    expected = MAIN_CONFIG.read_text().replace("\nworker_processes auto;\n", f"\nworker_processes {workers};\n", 1)
+    assert expected != MAIN_CONFIG.read_text()
+    assert _config_map_data(docs, "gateway", "nginx.conf") == expected
+
+
+@each_value_set
+def test_sampling_tier_runs_the_shared_collector_config(value_set: ValueSet) -> None:
+    """The shared config, changed only where the values say: the sampling
+    percentage and how the trace store is reached."""
+    chart_values = values(value_set)
+    expected = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
+    expected["processors"]["probabilistic_sampler"]["sampling_percentage"] = chart_values["collector"]["samplingPercentage"]
+    store = expected["exporters"]["otlp_grpc/trace-store"]
+    store["tls"]["insecure"] = chart_values["traceStore"]["insecure"]
+    if chart_values["traceStore"]["headers"]:
+        store["headers"] = chart_values["traceStore"]["headers"]
+    rendered = yaml.safe_load(_config_map_data(manifests(value_set), "collector-sampling", "config.yaml"))
+    assert rendered == expected
+
+
+def _collector_env(docs: list[dict], component: str) -> dict[str, str]:
+    template = find(docs, "Deployment", name(component))["spec"]["template"]
+    return {e["name"]: e["value"] for e in template["spec"]["containers"][0]["env"]}
+
+
+@each_value_set
+def test_sampling_tier_config_passes_the_collectors_own_validation(value_set: ValueSet, tmp_path) -> None:
+    """The native Collector is built from the same components at the same
+    release as the contrib image (observability/collector-builder.yaml), so its
+    `validate` parses this config exactly as the pod will."""
+    collector = BIN / "otelcol-demo"
+    if not collector.exists():
+        pytest.skip(f"{collector.relative_to(REPO)} is not built: `python3 -m tools.native build` builds it")
+    docs = manifests(value_set)
+    config = tmp_path / "config.yaml"
+    config.write_text(_config_map_data(docs, "collector-sampling", "config.yaml"))
+    env = {**os.environ, **_collector_env(docs, "collector-sampling")}
+    result = subprocess.run([str(collector), "validate", f"--config={config}"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@each_value_set
+def test_deployment_passes_what_the_collector_config_reads(value_set: ValueSet) -> None:
+    docs = manifests(value_set)
+    for component in ("collector", "collector-sampling"):
+        config = _config_map_data(docs, component, "config.yaml")
+        env = _collector_env(docs, component)
+        wanted = set(re.findall(r"\$\{env:([A-Z_]+)(?::-[^}]*)?\}", config))
+        assert wanted <= set(env), f"{component}: no value for {sorted(wanted - set(env))}"
+
+
+# ---------------------------------------------------------------- routing tier
+
+# Every key the loadbalancing exporter accepts, from its config schema in
+# opentelemetry-collector-contrib (exporter/loadbalancingexporter/config.schema.yaml
+# and config.go). Its Go module is not served at v0.155.0, so the native build
+# cannot include it and this tier's config is checked here, key by key; the
+# contrib image 0.155.0 the chart runs does include the exporter.
+LOADBALANCING_KEYS = {
+    "": {"protocol", "resolver", "routing_key", "routing_attributes", "sending_queue", "timeout", "retry_on_failure"},
+    "protocol": {"otlp"},
+    "resolver": {"static", "dns", "k8s", "aws_cloud_map"},
+    "resolver.dns": {"hostname", "port", "interval", "timeout"},
+}
+ROUTING_KEYS = {"service", "traceID", "metric", "resource", "streamID", "attributes"}
+
+
+def _routing_config(value_set: ValueSet) -> dict:
+    return yaml.safe_load(_config_map_data(manifests(value_set), "collector", "config.yaml"))
+
+
+@each_value_set
+def test_routing_tier_uses_only_known_loadbalancing_keys(value_set: ValueSet) -> None:
+    exporter = _routing_config(value_set)["exporters"]["loadbalancing"]
+    for path, allowed in LOADBALANCING_KEYS.items():
+        node = exporter
+        for part in filter(None, path.split(".")):
+            node = node[part]
+        assert set(node) <= allowed, f"loadbalancing.{path}: unknown keys {sorted(set(node) - allowed)}"
+    assert exporter["routing_key"] in ROUTING_KEYS
+    assert "endpoint" not in exporter["protocol"]["otlp"], "the exporter sets each backend's endpoint itself"
+
+
+@each_value_set
+def test_routing_tier_routes_by_trace_id_to_every_sampling_pod(value_set: ValueSet) -> None:
+    """The DNS resolver's hostname is the headless Service of the sampling
+    tier, so it resolves to one address per ready pod, at the pods' OTLP port."""
+    docs = manifests(value_set)
+    exporter = _routing_config(value_set)["exporters"]["loadbalancing"]
+    assert exporter["routing_key"] == "traceID"
+    sampling = find(docs, "Service", name("collector-sampling"))
+    assert sampling["spec"].get("clusterIP") == "None", "the sampling Service must be headless"
+    dns = exporter["resolver"]["dns"]
+    cluster_domain = values(value_set)["clusterDomain"]
+    assert dns["hostname"] == f"{name('collector-sampling')}.{NAMESPACE}.svc.{cluster_domain}"
+    assert int(dns["port"]) == _service_port(docs, "collector-sampling", "otlp-grpc")
+    pipeline = _routing_config(value_set)["service"]["pipelines"]["traces"]
+    assert pipeline["exporters"] == ["loadbalancing"]
+
+
+@each_value_set
+def test_routing_tier_shares_receivers_limiter_and_telemetry(value_set: ValueSet) -> None:
+    shared = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
+    routing = _routing_config(value_set)
+    assert routing["receivers"] == shared["receivers"]
+    assert routing["extensions"] == shared["extensions"]
+    assert routing["processors"]["memory_limiter"] == shared["processors"]["memory_limiter"]
+    assert routing["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
+    assert routing["service"]["telemetry"] == shared["service"]["telemetry"]
+
+
+# ---------------------------------------------------------------- pods
+
+@each_value_set
+def test_pods_mount_no_service_account_token(value_set: ValueSet) -> None:
+    for workload, template in pod_templates(manifests(value_set)):
+        assert template["spec"].get("automountServiceAccountToken") is False, workload
+
+
+@each_value_set
+def test_every_container_is_hardened(value_set: ValueSet) -> None:
+    for workload, template, container in _containers(value_set):
+        pod = template["spec"].get("securityContext", {})
+        context = container.get("securityContext", {})
+        where = f"{workload}/{container['name']}"
+        assert context.get("runAsNonRoot", pod.get("runAsNonRoot")) is True, where
+        assert context.get("runAsUser", pod.get("runAsUser", 0)) != 0, where
+        assert context.get("readOnlyRootFilesystem") is True, where
+        assert context.get("allowPrivilegeEscalation") is False, where
+        assert context.get("capabilities", {}).get("drop") == ["ALL"], where
+        assert pod.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
+
+
+@each_value_set
+def test_every_container_has_probes(value_set: ValueSet) -> None:
+    for workload, _, container in _containers(value_set):
+        ports = {p["name"] for p in container["ports"]}
+        for probe in ("readinessProbe", "livenessProbe"):
+            check = container.get(probe, {}).get("httpGet")
+            assert check, f"{workload}: no HTTP {probe}"
+            assert check["port"] in ports, f"{workload}: {probe} on an undeclared port {check['port']}"
+        if workload.removeprefix(name("")) in ("gateway", "service-a", "service-b", "service-c"):
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health", workload
+
+
+@each_value_set
+def test_every_container_is_sized_from_the_measured_footprint(value_set: ValueSet) -> None:
+    """Memory requested at least what the process was measured to use idle,
+    limited as in docker-compose.yml; CPU requested, never limited (as in compose)."""
+    seen = set()
+    for workload, _, container in _containers(value_set):
+        component = workload.removeprefix(name(""))
+        compose_service = FOOTPRINT[component]
+        resources = container["resources"]
+        request_mib = memory_bytes(resources["requests"]["memory"].replace("Mi", "m")) / 1024**2
+        limit = memory_bytes(resources["limits"]["memory"].replace("Mi", "m"))
+        assert request_mib >= MEASURED_MIB[compose_service], f"{workload}: requests {request_mib} MiB"
+        assert limit == memory_bytes(COMPOSE["services"][compose_service]["mem_limit"]), workload
+        assert "cpu" in resources["requests"] and "cpu" not in resources["limits"], workload
+        seen.add(component)
+    assert seen == set(FOOTPRINT)
+
+
+@each_value_set
+def test_stop_grace_covers_composes_plus_the_prestop_pause(value_set: ValueSet) -> None:
+    """Kubernetes counts the grace period from the start of preStop, so each
+    pod gets compose's stop_grace_period on top of its preStop pause."""
+    for workload, template, container in _containers(value_set):
+        compose_service = FOOTPRINT[workload.removeprefix(name(""))]
+        pause = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+        wanted = seconds(COMPOSE["services"][compose_service]["stop_grace_period"]) + pause
+        assert template["spec"]["terminationGracePeriodSeconds"] >= wanted, workload
+
+
+@each_value_set
+def test_images_are_the_ones_compose_runs(value_set: ValueSet) -> None:
+    chart_values = values(value_set)
+    tag = chart_values["image"]["tag"] or yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    for workload, _, container in _containers(value_set):
+        component = workload.removeprefix(name(""))
+        compose_service = FOOTPRINT[component]
+        if "build" in COMPOSE["services"][compose_service]:
+            assert COMPOSE["services"][compose_service]["build"] == f"./{component}"
+            assert container["image"] == f"{chart_values['image']['registry']}/{component}:{tag}"
+        else:
+            # docker.io/library/nginx is what compose's short name `nginx` means.
+            short = container["image"].removeprefix("docker.io/").removeprefix("library/")
+            assert short == COMPOSE["services"][compose_service]["image"], workload
+
+
+@pytest.mark.parametrize("value_set", [v for v in VALUE_SETS if v.name == "scaled-out"], ids=lambda v: v.name)
+def test_replicas_follow_the_values(value_set: ValueSet) -> None:
+    chart_values = values(value_set)
+    docs = manifests(value_set)
+    wanted = {
+        "gateway": chart_values["gateway"]["replicas"],
+        **{s: chart_values["services"][s]["replicas"] for s in ("service-a", "service-b", "service-c")},
+        "collector": chart_values["collector"]["routing"]["replicas"],
+        "collector-sampling": chart_values["collector"]["sampling"]["replicas"],
+    }
+    assert {c: find(docs, "Deployment", name(c))["spec"]["replicas"] for c in wanted} == wanted
+    assert min(wanted.values()) > 1
+
+
+# ---------------------------------------------------------------- services
+
+@each_value_set
+def test_every_service_selects_a_pod_and_its_ports(value_set: ValueSet) -> None:
+    docs = manifests(value_set)
+    templates = pod_templates(docs)
+    for service in of_kind(docs, "Service"):
+        selector = service["spec"]["selector"]
+        selected = [(w, t) for w, t in templates if selector.items() <= t["metadata"]["labels"].items()]
+        assert selected, f"Service {service['metadata']['name']} selects no pod: {selector}"
+        for workload, template in selected:
+            container_ports = {p["name"] for c in template["spec"]["containers"] for p in c["ports"]}
+            for port in service["spec"]["ports"]:
+                assert port["targetPort"] in container_ports, (
+                    f"Service {service['metadata']['name']} port {port['name']} -> {workload} has no {port['targetPort']}")
+
+
+@each_value_set
+def test_every_selector_is_specific_to_one_workload(value_set: ValueSet) -> None:
+    templates = pod_templates(manifests(value_set))
+    for service in of_kind(manifests(value_set), "Service"):
+        selector = service["spec"]["selector"]
+        selected = [w for w, t in templates if selector.items() <= t["metadata"]["labels"].items()]
+        assert selected == [service["metadata"]["name"]], (service["metadata"]["name"], selected)
+
+
+@each_value_set
+def test_every_url_a_service_is_given_names_a_service_of_the_chart(value_set: ValueSet) -> None:
+    docs = manifests(value_set)
+    ports_by_service = {s["metadata"]["name"]: {p["port"] for p in s["spec"]["ports"]} for s in of_kind(docs, "Service")}
+    for workload, _, container in _containers(value_set):
+        for variable in container.get("env", []):
+            if variable["name"].endswith("_URL") or variable["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT":
+                url = urlsplit(variable["value"])
+                assert url.hostname in ports_by_service, f"{workload} {variable['name']}={variable['value']}"
+                assert url.port in ports_by_service[url.hostname], f"{workload} {variable['name']}={variable['value']}"
