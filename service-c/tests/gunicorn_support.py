@@ -105,7 +105,11 @@ class RawAnswer:
     status: int | None  # None: the connection closed without an answer
     head: bytes
     body: bytes
-    seconds: float  # from the last byte sent to the end of the answer
+    # From just before the request is sent to the end of the answer. Taken
+    # before the send, never after: the server may read (and start its own
+    # clocks) before this process is scheduled again, so a clock started after
+    # sendall() could make a server deadline look a few ms short.
+    seconds: float
 
     def json(self) -> object:
         return json.loads(self.body)
@@ -118,8 +122,8 @@ def raw_exchange(port: int, data: bytes, timeout_s: float = 15.0) -> RawAnswer:
     keeps the connection open is not mistaken for one that hangs.
     """
     with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as conn:
-        conn.sendall(data)
         sent_at = time.monotonic()
+        conn.sendall(data)
         received = b""
         while True:
             head, separator, body = received.partition(b"\r\n\r\n")
