@@ -59,10 +59,10 @@ func TestLogLinesMatchSchema(t *testing.T) {
 		{"failing request", "/api/process?fail=true", nil},
 		{"downstream failures", "/api/demo/failure/timeout", nil},
 		{"hostile X-Trace-ID", "/api/demo/parallel", http.Header{"X-Trace-Id": {"a\"b\nc\\d"}}},
-		{"10 KB X-Trace-ID", "/health", http.Header{"X-Trace-Id": {strings.Repeat("x", 10*1024)}}},
-		{"hostile traceparents", "/health", http.Header{"Traceparent": {hostile, tpA}}},
-		{"hostile X-Hop-Count", "/health", http.Header{"X-Hop-Count": {hostile}}},
-		{"hostile User-Agent", "/health", http.Header{"User-Agent": {hostile}}},
+		{"10 KB X-Trace-ID", "/api/process", http.Header{"X-Trace-Id": {strings.Repeat("x", 10*1024)}}},
+		{"hostile traceparents", "/api/process", http.Header{"Traceparent": {hostile, tpA}}},
+		{"hostile X-Hop-Count", "/api/process", http.Header{"X-Hop-Count": {hostile}}},
+		{"hostile User-Agent", "/api/process", http.Header{"User-Agent": {hostile}}},
 		{"hostile path", "/%22%7D%0A" + strings.Repeat("p", 10*1024), nil},
 	}
 	for _, tt := range tests {
@@ -211,7 +211,7 @@ func TestHostileHeadersOverHTTP(t *testing.T) {
 	server.Start()
 	defer server.Close()
 
-	req, _ := http.NewRequest(http.MethodGet, server.URL+"/health", nil)
+	req, _ := http.NewRequest(http.MethodGet, server.URL+"/api/process", nil)
 	req.Header.Set("X-Trace-ID", strings.Repeat("\"", 10*1024))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -231,4 +231,20 @@ func TestHostileHeadersOverHTTP(t *testing.T) {
 		}
 	}
 	assertLinesMatchSchema(t, schema, svc.logs.String())
+}
+
+// docs/contract.md, "Logs": health checks poll every few seconds; one that
+// passes writes no line, one that fails does.
+func TestPassingHealthCheckIsNotLogged(t *testing.T) {
+	svc := newTestService(t, testConfig(nil, nil))
+	if rec := svc.get("/health", nil); rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got := svc.linesWithMessage(t, "request completed"); len(got) != 0 {
+		t.Errorf("a passing health check was logged: %v", got)
+	}
+	svc.get("/health", http.Header{hopCountHeader: {"x"}}) // 400: not a passing check
+	if got := svc.linesWithMessage(t, "request completed"); len(got) != 1 {
+		t.Errorf("%d request lines for a refused health check, want 1", len(got))
+	}
 }

@@ -45,6 +45,10 @@ _HOP_COUNT_FORMAT = re.compile(r"[0-9]{1,3}")
 MAX_REJECTED_EVENTS = 8
 MAX_REJECTED_VALUE_CHARS = 256
 
+# Polled by compose, Kubernetes and the readiness probe every few seconds: a
+# line for each passing check would drown the real traffic.
+HEALTH_ROUTE = "/health"
+
 _log = logging.getLogger("service_c.request")
 
 
@@ -124,6 +128,8 @@ def _log_request_line(status: int) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 3) if started is not None else 0.0
     level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
     route = request.url_rule.rule if request.url_rule is not None else request.path
+    if route == HEALTH_ROUTE and status < 400:
+        return  # docs/contract.md: health checks that pass are never logged
     _log.log(level, "request completed",
              extra={"method": request.method, "route": route, "status": status, "duration_ms": duration_ms})
 

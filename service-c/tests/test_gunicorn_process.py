@@ -134,7 +134,7 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
         log_validator.validate(record)
     messages = [r["message"] for r in records]
     assert "rejected conflicting traceparent headers" in messages
-    assert messages.count("request completed") >= 8
+    assert messages.count("request completed") >= 3  # the refused ones; passing health checks write none
     assert not [r for r in records if r["level"] == "ERROR" and r["message"] != "request completed"]
 
     [call] = recording_server.requests

@@ -67,12 +67,12 @@ def test_hostile_message_stays_one_line(log_validator):
 
 
 @pytest.mark.parametrize(("path", "headers", "status", "level", "route"), [
-    ("/health", {}, 200, "INFO", "/health"),
+    ("/api/process", {}, 200, "INFO", "/api/process"),
     ("/api/process?fail=true", {}, 500, "ERROR", "/api/process"),
     ("/api/auth-error", {}, 401, "WARN", "/api/auth-error"),
     ("/no/such/thing", {}, 404, "WARN", "/no/such/thing"),
-    ("/health", {"X-Trace-ID": 'a"b\\c{}', "traceparent": '"},{'}, 200, "INFO", "/health"),
-    ("/health", {"X-Trace-ID": "y" * 10_000, "X-Other": "z" * 10_000}, 200, "INFO", "/health"),
+    ("/api/process", {"X-Trace-ID": 'a"b\\c{}', "traceparent": '"},{'}, 200, "INFO", "/api/process"),
+    ("/api/process", {"X-Trace-ID": "y" * 10_000, "X-Other": "z" * 10_000}, 200, "INFO", "/api/process"),
     ("/health", {"X-Hop-Count": "\"1\""}, 400, "WARN", "/health"),
 ])
 def test_request_line(client, spans, log_lines, path, headers, status, level, route):
@@ -86,6 +86,12 @@ def test_request_line(client, spans, log_lines, path, headers, status, level, ro
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert (line["trace_id"], line["span_id"]) == (trace_hex(server), span_hex(server))
     assert line["x_trace_id"] == response.headers["X-Trace-ID"]
+
+
+def test_a_passing_health_check_writes_no_request_line(client, log_lines):
+    # docs/contract.md, "Logs": compose, Kubernetes and the readiness probe poll it.
+    assert client.get("/health").status_code == 200
+    assert [line for line in log_lines() if line["message"] == "request completed"] == []
 
 
 def test_unexpected_exception_is_logged_with_traceback(client, spans, log_lines):

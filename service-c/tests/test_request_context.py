@@ -44,7 +44,7 @@ def test_invalid_x_trace_id_is_replaced(value):
     ("x" * 10_000, False),
 ])
 def test_x_trace_id_reaches_header_body_span_and_logs(client, spans, log_lines, sent, kept):
-    response = client.get("/health", headers={"X-Trace-ID": sent})
+    response = client.get("/api/process", headers={"X-Trace-ID": sent})
     x_trace_id = response.headers["X-Trace-ID"]
     assert (x_trace_id == sent) is kept
     if not kept:

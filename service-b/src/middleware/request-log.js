@@ -6,6 +6,10 @@
 const { AsyncResource } = require('node:async_hooks');
 const { performance } = require('node:perf_hooks');
 
+// Polled by compose, Kubernetes and the readiness probe every few seconds: a
+// line for each passing check would drown the real traffic.
+const HEALTH_ROUTE = '/health';
+
 function levelFor(status) {
   if (status >= 500) {
     return 'error';
@@ -26,10 +30,14 @@ function requestLog(logger) {
       }
       written = true;
       const status = res.statusCode;
+      // The matched template (/api/process), else the raw path.
+      const route = req.route ? `${req.baseUrl}${req.route.path}` : req.originalUrl.split('?')[0];
+      if (route === HEALTH_ROUTE && status < 400) {
+        return; // docs/contract.md: health checks that pass are never logged
+      }
       const fields = {
         method: req.method,
-        // The matched template (/api/process), else the raw path.
-        route: req.route ? `${req.baseUrl}${req.route.path}` : req.originalUrl.split('?')[0],
+        route,
         status,
         duration_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
       };
