@@ -42,8 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def locust_argv(args: argparse.Namespace) -> list[str]:
-    host = args.host or f"http://{LOOPBACK}:{read_dotenv()['GATEWAY_PORT']}"
+def locust_argv(args: argparse.Namespace, host: str) -> list[str]:
     argv = ["locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
             "--host", host, "--users", str(args.users),
             # Users start within the first second; the pacer spaces their requests.
@@ -55,11 +54,31 @@ def locust_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+def gateway_problem(host: str) -> str | None:
+    """Why the gateway cannot take load, or None: a run against a stack that
+    is not up would only count connection errors."""
+    import urllib.error  # here, after Locust has patched the standard library (ssl among it)
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{host.rstrip('/')}/health", timeout=5):
+            return None
+    except (urllib.error.URLError, OSError) as error:
+        return f"the gateway at {host} does not answer /health ({error}): start the stack first (make up)"
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    sys.argv = locust_argv(args)
-    from locust.main import main as locust_main  # imported late: Locust patches the standard library on import
+    host = args.host or f"http://{LOOPBACK}:{read_dotenv()['GATEWAY_PORT']}"
+    # Locust patches the standard library when imported (gevent): before
+    # anything else of it is used.
+    from locust.main import main as locust_main
 
+    problem = gateway_problem(host)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    sys.argv = locust_argv(args, host)
     return locust_main()
 
 
