@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: up build test chaos demo compose-check
+.PHONY: up build test chaos demo load compose-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
 	$(PYTHON) -m tools.native up
@@ -19,6 +19,16 @@ chaos:  ## faults under load (Collector, trace store, services): no trace may be
 
 demo:   ## run every demo scenario against a running stack
 	./test-demo.sh
+
+# `make load RATE=50 USERS=20 DURATION=5m`: RATE requests/s in total, at most
+# USERS in flight, for DURATION; ends with a summary per scenario (load/).
+RATE ?= 10
+USERS ?= 10
+DURATION ?= 60s
+
+load:   ## steady traffic through the gateway of a running stack (make up), headless, with a summary
+	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
+	.venv/bin/python -m load --rate $(RATE) --users $(USERS) --duration $(DURATION)
 
 compose-check:  ## needs Docker: compose stack up, e2e suite on Tempo, Loki/Prometheus/Grafana checks, down
 	.venv/bin/python -m tools.compose_check

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.scenario_table import REPO, load_scenarios  # noqa: E402
+from tools.scenario_table import REPO, load_scenarios, load_weight  # noqa: E402
 
 DOC = REPO / "docs" / "scenarios.md"
 
@@ -36,6 +36,8 @@ never got one, e.g. a timeout or a refused connection), and marks:
   same time, or each starts after the previous one ended.
 
 The e2e suite (`tests/e2e`) checks every scenario's trace against this table.
+The load generator (`make load`) sends each scenario `load weight` times per
+pass through its mix (0: never).
 """
 
 
@@ -85,9 +87,9 @@ def render(scenarios: list[dict]) -> str:
     for scenario in scenarios:
         groups.setdefault(scenario["group"], []).append(scenario)
     index = "\n".join(
-        f"| `{s['name']}` | {s['group']} | `{s['path']}` | {s['expect_status']} |" for s in scenarios
+        f"| `{s['name']}` | {s['group']} | `{s['path']}` | {s['expect_status']} | {load_weight(s)} |" for s in scenarios
     )
-    parts = [HEADER, "| scenario | group | request | status |\n|---|---|---|---|\n" + index + "\n"]
+    parts = [HEADER, "| scenario | group | request | status | load weight |\n|---|---|---|---|---|\n" + index + "\n"]
     for group, members in groups.items():
         parts.append(f"## {group}\n")
         parts += [scenario_section(scenario) for scenario in members]

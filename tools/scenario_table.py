@@ -13,6 +13,8 @@ from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS_FILE = REPO / "scenarios" / "scenarios.json"
+# A scenario added without a load_weight is still load-tested.
+DEFAULT_LOAD_WEIGHT = 1
 
 
 def load_scenarios(path: Path = SCENARIOS_FILE) -> list[dict]:
@@ -32,6 +34,14 @@ def select(scenarios: list[dict], names: list[str]) -> list[dict]:
     if unknown:
         raise KeyError(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(by_name)}")
     return [by_name[name] for name in names]
+
+
+def load_weight(scenario: dict) -> int:
+    """How many times the load generator sends this scenario per pass through its mix."""
+    weight = scenario.get("load_weight", DEFAULT_LOAD_WEIGHT)
+    if type(weight) is not int or weight < 0:
+        raise ValueError(f"scenario {scenario['name']!r}: load_weight must be a whole number >= 0, not {weight!r}")
+    return weight
 
 
 def walk(node: dict) -> Iterator[dict]:

@@ -81,9 +81,9 @@ def test_loki_datasource_and_alloy_use_the_loki_gateway() -> None:
 
 def test_chart_sends_traces_to_the_tempo_distributor_by_default() -> None:
     default = next(v for v in VALUE_SETS if v.name == "default")
-    host, port = values(default)["traceStore"]["otlpGrpcEndpoint"].rsplit(":", 1)
-    assert host == "tempo-distributor.tempo.svc.cluster.local"
-    assert TEMPO["traces"]["otlp"]["grpc"]["enabled"] is True and int(port) == 4317
+    endpoint = urlsplit(values(default)["traceStore"]["otlpHttpEndpoint"])
+    assert (endpoint.scheme, endpoint.hostname) == ("http", "tempo-distributor.tempo.svc.cluster.local")
+    assert TEMPO["traces"]["otlp"]["http"]["enabled"] is True and endpoint.port == 4318
 
 
 def test_span_metrics_the_tempo_datasource_links_to_are_generated() -> None:

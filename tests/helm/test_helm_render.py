@@ -78,7 +78,7 @@ BAD_VALUES = [
     ("collector.samplingPercentag=10", "additional properties 'samplingPercentag' not allowed"),
     ("collector.samplingPercentage=150", "maximum"),
     ("services.service-b.replicas=-1", "minimum"),
-    ("traceStore.otlpGrpcEndpoint=http://tempo:4317", "pattern"),
+    ("traceStore.otlpHttpEndpoint=tempo:4318", "pattern"),
     ("gateway.workerProcesses=auto", "integer"),
 ]
 

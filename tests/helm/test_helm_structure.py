@@ -103,8 +103,7 @@ def test_sampling_tier_runs_the_shared_collector_config(value_set: ValueSet) -> 
     chart_values = values(value_set)
     expected = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
     expected["processors"]["probabilistic_sampler"]["sampling_percentage"] = chart_values["collector"]["samplingPercentage"]
-    store = expected["exporters"]["otlp_grpc/trace-store"]
-    store["tls"]["insecure"] = chart_values["traceStore"]["insecure"]
+    store = expected["exporters"]["otlp_http/trace-store"]
     if chart_values["traceStore"]["headers"]:
         store["headers"] = chart_values["traceStore"]["headers"]
     rendered = yaml.safe_load(_config_map_data(manifests(value_set), "collector-sampling", "config.yaml"))
@@ -197,7 +196,7 @@ def test_routing_tier_shares_receivers_limiter_and_telemetry(value_set: ValueSet
     shared = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
     routing = _routing_config(value_set)
     assert routing["receivers"] == shared["receivers"]
-    assert routing["extensions"] == shared["extensions"]
+    assert routing["extensions"] == {"health_check": shared["extensions"]["health_check"]}
     assert routing["processors"]["memory_limiter"] == shared["processors"]["memory_limiter"]
     assert routing["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
     assert routing["service"]["telemetry"] == shared["service"]["telemetry"]

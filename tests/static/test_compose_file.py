@@ -27,8 +27,10 @@ SERVICES_BY_NAME = COMPOSE["services"]
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}; `$$` is a literal $.
 _VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(:?[-?][^}]*)?\}")
 _IMAGE_TAG = re.compile(r"^[\w./-]+:(?P<tag>[\w.-]+)$")
+# On BIND_HOST (loopback by default), or on loopback whatever BIND_HOST says
+# (the load generator's UI); the host port from .env, with an optional default.
 _PUBLISHED = re.compile(
-    r"^\$\{BIND_HOST:-127\.0\.0\.1\}:\$\{(?P<host_port>[A-Z_]+_PORT)\}:(?P<container>.+)$"
+    r"^(?:\$\{BIND_HOST:-127\.0\.0\.1\}|127\.0\.0\.1):\$\{(?P<host_port>[A-Z_]+_PORT)(?::-\d+)?\}:(?P<container>.+)$"
 )
 
 # Files under observability/ that are deliberately not mounted into a container.
@@ -86,7 +88,8 @@ def test_interpolated_variable_is_defined(variable, has_default):
 @pytest.mark.parametrize(("service", "spec"), _published_ports())
 def test_published_port_is_bound_to_bind_host(service, spec):
     match = _PUBLISHED.match(spec)
-    assert match, f"{service}: {spec!r} must look like ${{BIND_HOST:-127.0.0.1}}:${{X_PORT}}:<container port>"
+    assert match, (f"{service}: {spec!r} must look like ${{BIND_HOST:-127.0.0.1}}:${{X_PORT}}:<container port> "
+                   "(or 127.0.0.1:${X_PORT}:...)")
     assert match["host_port"] in DOTENV, f"{service}: {match['host_port']} is not in .env"
 
 
