@@ -6,13 +6,12 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { once } = require('node:events');
 const { ExportResultCode } = require('@opentelemetry/core');
 const { TracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 const { createLogger } = require('../src/logger');
+const { startServiceProcess } = require('../test-support/service-process');
 const {
   ExportHealth,
   RetryingSpanExporter,
@@ -209,30 +208,13 @@ for (const env of [{ OTEL_SDK_DISABLED: 'true' }, { OTEL_TRACES_EXPORTER: 'none'
   test(`the real process with ${JSON.stringify(env)} propagates and exports nothing`, async () => {
     const collector = await startFakeServer();
     const downstream = await startFakeServer();
-    const child = spawn(process.execPath, ['--require', './src/instrumentation.js', 'src/server.js'], {
-      cwd: path.join(__dirname, '..'),
-      env: {
-        PATH: process.env.PATH,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        OTEL_SERVICE_NAME: 'service-b',
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_BSP_SCHEDULE_DELAY: '10',
-        LOG_LEVEL: 'INFO',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { child, exited, listening: listeningLine } = startServiceProcess({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: '10',
+      ...env,
     });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = once(child, 'exit');
     try {
-      const listening = await waitFor(
-        () => output.split('\n').filter(Boolean).map(JSON.parse).find((line) => line.message === 'listening'),
-        { timeoutMs: 30_000, what: 'the listening line' },
-      );
+      const listening = await listeningLine();
       const traceId = '0af7651916cd43dd8448eb211c80319c';
       const answer = await send(`http://127.0.0.1:${listening.port}/test`, {
         method: 'POST',

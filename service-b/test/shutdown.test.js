@@ -7,20 +7,18 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { once } = require('node:events');
 const { prepareGracefulClose } = require('../src/shutdown');
 const { onTelemetryShutdown, shutdownTelemetry } = require('../src/telemetry/lifecycle');
 const { send, refusedUrl } = require('../test-support/http');
 const { waitFor } = require('../test-support/wait');
 const { assertValidLogLine } = require('../test-support/log-schema');
+const { startServiceProcess } = require('../test-support/service-process');
 
 const KEEP_ALIVE_TIMEOUT_MS = 120000;
 // A busy machine may be slow; these bounds only tell "finished" from "waited
 // for a timeout that is much longer".
 const PROMPTLY_MS = 30000;
-const STARTUP_MS = 60000;
 
 // A server whose requests stay open until the test lets them go.
 async function serverWithHeldRequests() {
@@ -92,39 +90,18 @@ test('telemetry shutdown reports success, failure and a timeout without throwing
 
 test('the real process: serves without a Collector, stops on SIGTERM with exit 0, prints only JSON lines', async () => {
   const collector = await refusedUrl();
-  const child = spawn(process.execPath, ['--require', './src/instrumentation.js', 'src/server.js'], {
-    cwd: path.join(__dirname, '..'),
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      OTEL_SERVICE_NAME: 'service-b',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-      OTEL_EXPORTER_OTLP_TIMEOUT: '300',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      DOWNSTREAM_TIMEOUT_MS: '2000',
-      MAX_HOPS: '5',
-      LOG_LEVEL: 'INFO',
-      TZ: 'UTC',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, exited, lines, listening: listeningLine } = startServiceProcess({
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    DOWNSTREAM_TIMEOUT_MS: '2000',
+    MAX_HOPS: '5',
+    TZ: 'UTC',
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = once(child, 'exit');
-  const lines = () => output.split('\n').filter((line) => line !== '');
 
   try {
-    const listening = await waitFor(
-      () => lines().map((line) => JSON.parse(line)).find((line) => line.message === 'listening'),
-      { what: 'the listening line', timeoutMs: STARTUP_MS },
-    );
+    const listening = await listeningLine();
     const url = `http://127.0.0.1:${listening.port}`;
     assert.equal((await send(`${url}/health`)).status, 200);
     assert.equal((await send(`${url}/api/process`)).status, 200);
