@@ -31,8 +31,11 @@ START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 class NativeStack:
     components = START_ORDER
 
-    def __init__(self, ports: Ports):
+    def __init__(self, ports: Ports, collector_overrides: dict[str, str] | None = None):
         self.ports = ports
+        # Variables the Collector gets on top of settings.collector_env and the
+        # caller's environment (the test suites shorten the sampling decision wait).
+        self.collector_overrides = dict(collector_overrides or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.held: set[str] = set()  # stopped on purpose, not crashed
         # One lifecycle change at a time: a control request and the shutdown
@@ -40,8 +43,8 @@ class NativeStack:
         self._lifecycle = threading.RLock()
 
     @classmethod
-    def from_repo(cls) -> "NativeStack":
-        return cls(Ports.from_dotenv(settings.read_dotenv()))
+    def from_repo(cls, collector_overrides: dict[str, str] | None = None) -> "NativeStack":
+        return cls(Ports.from_dotenv(settings.read_dotenv()), collector_overrides)
 
     # ------------------------------------------------------------ addresses
     @property
@@ -137,7 +140,8 @@ class NativeStack:
         if name == "collector":
             return ManagedProcess(
                 name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
-                REPO, settings.collector_env(p), f"http://{LOOPBACK}:{p.collector_health}/",
+                REPO, {**settings.collector_env(p), **self.collector_overrides},
+                f"http://{LOOPBACK}:{p.collector_health}/",
                 self.log_path(name),
                 [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_prometheus,
                  p.collector_telemetry],
