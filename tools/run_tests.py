@@ -72,6 +72,10 @@ def pytest_suite() -> None:
     run([str(VENV_PYTHON), "-m", "pytest", "tests"])
 
 
+def sampling_suite() -> None:
+    run([str(VENV_PYTHON), "-m", "pytest", "tests/sampling", "-m", "sampling"])
+
+
 def chaos_suite() -> None:
     # -s: each fault prints its figures (sent, complete, missing, recovery).
     run([str(VENV_PYTHON), "-m", "pytest", "-s", "tests/chaos", "-m", "chaos"])
@@ -92,6 +96,8 @@ STAGES = [
     Stage("unit tests: service-c (pytest)", unit_service_c, required=False),
     Stage("validate Collector and nginx configs", validate_native_configs, required=False),
     Stage("pytest tests/ (static checks, e2e on the native stack)", pytest_suite, required=False),
+    # Its own stack (baseline 0 %), started once the e2e stack has stopped.
+    Stage("pytest tests/sampling (tail sampling at a 0 % baseline)", sampling_suite, required=False),
 ]
 
 # `make chaos` (--chaos): faults under load on the native stack, minutes long.

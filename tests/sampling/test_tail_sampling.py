@@ -1,0 +1,127 @@
+"""Tail sampling keeps what it promises, on the real stack: with the baseline
+at 0 %, under concurrent load, every trace with an ERROR span and every trace
+slower than the threshold is in the store complete, and no ordinary trace is
+there at all. (At the default 100 % the e2e suite finds every scenario's trace
+complete: everything is kept.)
+
+The rows are every scenario of scenarios/scenarios.json (kept exactly when its
+tree has an error span) plus slow requests that succeed."""
+
+from __future__ import annotations
+
+import random
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from tests.stores import TraceStore
+from tests.support.polling import NotYet, poll_until
+from tests.support.trace_tree import dangling_parents, tree_differences
+from tools.native.stack import NativeStack
+from tools.scenario_table import load_scenarios
+
+pytestmark = pytest.mark.sampling
+
+REPEATS = 4  # each row is sent this many times, all rows shuffled and concurrent
+WORKERS = 8
+REQUEST_TIMEOUT_S = 20.0
+DECIDED_TIMEOUT_S = 60.0
+COMPLETE_TIMEOUT_S = 30.0
+SLOW_MS = 1500  # above the default 1000 ms threshold (SAMPLING_SLOW_THRESHOLD_MS)
+
+
+def _has_error(node: dict) -> bool:
+    return node.get("error", False) or any(_has_error(child) for child in node.get("children", []))
+
+
+def _slow(service: str) -> dict:
+    """A request that succeeds but takes SLOW_MS: kept by the latency policy alone."""
+    return {
+        "name": f"slow-{service}", "path": f"/{service}/api/process?delay_ms={SLOW_MS}", "expect_status": 200,
+        "tree": {"service": service, "kind": "SERVER", "route": "/api/process", "status": 200,
+                 "error": False, "exception": False},
+    }
+
+
+# name -> (row, kept): the one table of what tail sampling must do.
+ROWS = {s["name"]: (s, _has_error(s["tree"])) for s in load_scenarios()}
+ROWS.update({row["name"]: (row, True) for row in map(_slow, ("service-b", "service-c"))})
+
+
+@dataclass
+class Sent:
+    name: str
+    kept: bool
+    status: int | None = None
+    otel_trace_id: str = ""
+
+
+def _send(gateway_url: str, record: Sent) -> Sent:
+    row = ROWS[record.name][0]
+    session = requests.Session()
+    session.trust_env = False
+    response = session.get(gateway_url + row["path"], headers=row.get("headers", {}), timeout=REQUEST_TIMEOUT_S)
+    record.status = response.status_code
+    body = response.json()
+    record.otel_trace_id = body.get("otel_trace_id", "") if isinstance(body, dict) else ""
+    return record
+
+
+def _decisions(native: NativeStack) -> int:
+    """Traces the Collector has decided (kept or not), from its own telemetry."""
+    url = f"http://127.0.0.1:{native.ports.collector_telemetry}/metrics"
+    text = requests.get(url, timeout=5, proxies={"http": None}).text
+    pattern = re.compile(r"^otelcol_processor_tail_sampling_global_count_traces_sampled(?:_total)?\{[^}]*\} (\S+)$",
+                         re.M)
+    return int(sum(float(value) for value in pattern.findall(text)))
+
+
+@pytest.fixture(scope="module")
+def load(sampling_stack: NativeStack) -> list[Sent]:
+    before = _decisions(sampling_stack)
+    records = [Sent(name, kept) for name, (_, kept) in ROWS.items() for _ in range(REPEATS)]
+    random.Random(10).shuffle(records)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(lambda r: _send(sampling_stack.gateway_url, r), records))
+    wrong = [(r.name, r.status) for r in records if r.status != ROWS[r.name][0]["expect_status"]]
+    assert not wrong, f"requests answered other than designed: {wrong}"
+    assert all(r.otel_trace_id for r in records), "a response without otel_trace_id"
+    traces = len({r.otel_trace_id for r in records})
+    # Every trace decided: after this no span of a dropped trace can still reach the store.
+    poll_until(lambda: _decisions(sampling_stack) - before >= traces
+               or NotYet(f"{_decisions(sampling_stack) - before} of {traces} traces decided"),
+               timeout=DECIDED_TIMEOUT_S, interval=0.5, describe="the Collector to decide every trace of the load")
+    return records
+
+
+def _incomplete(store: TraceStore, record: Sent) -> str:
+    trace = store.get_trace(record.otel_trace_id)
+    if trace is None:
+        return "not in the store"
+    dangling = dangling_parents(trace)
+    if dangling:
+        return f"parents missing for {[s.label() for s in dangling]}"
+    return "; ".join(tree_differences(ROWS[record.name][0]["tree"], trace, external_host="127.0.0.1"))
+
+
+@pytest.mark.parametrize("name", [name for name, (_, kept) in ROWS.items() if kept])
+def test_kept_trace_is_in_the_store_complete(load, store, name):
+    for record in (r for r in load if r.name == name):
+        poll_until(lambda: not (why := _incomplete(store, record)) or NotYet(why),
+                   timeout=COMPLETE_TIMEOUT_S, interval=0.5,
+                   describe=f"{name} trace {record.otel_trace_id} complete ({store.trace_link(record.otel_trace_id)})")
+
+
+@pytest.mark.parametrize("name", [name for name, (_, kept) in ROWS.items() if not kept])
+def test_ordinary_trace_is_not_in_the_store(load, store, name):
+    stored = [r.otel_trace_id for r in load if r.name == name and store.get_trace(r.otel_trace_id) is not None]
+    assert stored == [], f"{name}: traces kept at a 0 % baseline: {[store.trace_link(t) for t in stored]}"
+
+
+def test_the_table_has_both_kinds():
+    """Neither half of the proof may be empty."""
+    kinds = {kept for _, kept in ROWS.values()}
+    assert kinds == {True, False}
