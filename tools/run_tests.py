@@ -62,6 +62,11 @@ def validate_native_configs() -> None:
     ports = settings.Ports.from_dotenv(settings.read_dotenv())
     run([str(BIN / "otelcol-demo"), "validate", "--config", "observability/otel-collector.yaml"],
         env=settings.collector_env(ports))
+    routing = settings.routing_env(ports)
+    if not ports.samplers:  # no tier in .env: any one backend shows the file parses
+        routing["COLLECTOR_ROUTING_RESOLVER"] = f"{{static: {{hostnames: [{settings.LOOPBACK}:4317]}}}}"
+    run([str(BIN / "otelcol-demo"), "validate", "--config", "observability/otel-collector-routing.yaml"],
+        env=routing)
     main = prepare_nginx(ports)
     nginx = build.nginx_binary()
     run([nginx, "-t", "-q", "-p", str(main.parent), "-e", "/dev/stderr", "-c", str(main)])

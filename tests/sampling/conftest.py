@@ -1,9 +1,10 @@
-"""The tail sampling suite's stack: the native stack with the baseline at 0 %,
+"""The tail sampling suite's stacks: the native stack with the baseline at 0 %,
 so only the policies that must keep a trace keep it. Everything else is the
 shipped default (the 5 s decision wait, the 1 s slow threshold): this is the
 proof that the defaults keep every error trace. It runs after the e2e suite,
 as its own stage of `make test` (tools/run_tests.py), never beside it: one
-stack on the machine at a time."""
+stack on the machine at a time, so each module's stack stops before the next
+module's starts."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ from tools.native.stack import SERVICES, NativeStack
 BASELINE_ZERO = {"SAMPLING_BASELINE_PERCENT": "0"}
 
 
-@pytest.fixture(scope="session")
-def sampling_stack() -> Iterator[NativeStack]:
-    native = NativeStack.from_repo(BASELINE_ZERO)
+def started(native: NativeStack) -> Iterator[NativeStack]:
     native.build()
     native.start(build_first=False)
     try:
@@ -31,6 +30,11 @@ def sampling_stack() -> Iterator[NativeStack]:
     assert not unclean, f"services did not exit 0 on SIGTERM (all exit codes: {codes}); see {LOGS}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def sampling_stack() -> Iterator[NativeStack]:
+    yield from started(NativeStack.from_repo(BASELINE_ZERO))
+
+
+@pytest.fixture(scope="module")
 def store(sampling_stack: NativeStack) -> TraceStore:
     return make_store("jaeger", sampling_stack.store_url)

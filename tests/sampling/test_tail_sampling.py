@@ -30,7 +30,8 @@ WORKERS = 8
 REQUEST_TIMEOUT_S = 20.0
 DECIDED_TIMEOUT_S = 60.0
 COMPLETE_TIMEOUT_S = 30.0
-SLOW_MS = 1500  # above the default 1000 ms threshold (SAMPLING_SLOW_THRESHOLD_MS)
+SLOW_THRESHOLD_MS = 1000  # the default SAMPLING_SLOW_THRESHOLD_MS
+SLOW_MS = 1500  # a slow request, well above the threshold
 
 
 def _has_error(node: dict) -> bool:
@@ -70,13 +71,21 @@ def _send(gateway_url: str, record: Sent) -> Sent:
     return record
 
 
-def _decisions(native: NativeStack) -> int:
-    """Traces the Collector has decided (kept or not), from its own telemetry."""
-    url = f"http://127.0.0.1:{native.ports.collector_telemetry}/metrics"
-    text = requests.get(url, timeout=5, proxies={"http": None}).text
+def _decisions_per_sampler(native: NativeStack) -> list[int]:
+    """Traces each sampling Collector has decided (kept or not), from its own
+    telemetry: the samplers behind the routing tier, or the one Collector."""
+    ports = [s.telemetry for s in native.ports.samplers] or [native.ports.collector_telemetry]
     pattern = re.compile(r"^otelcol_processor_tail_sampling_global_count_traces_sampled(?:_total)?\{[^}]*\} (\S+)$",
                          re.M)
-    return int(sum(float(value) for value in pattern.findall(text)))
+    counts = []
+    for port in ports:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5, proxies={"http": None}).text
+        counts.append(int(sum(float(value) for value in pattern.findall(text))))
+    return counts
+
+
+def _decisions(native: NativeStack) -> int:
+    return sum(_decisions_per_sampler(native))
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +124,28 @@ def test_kept_trace_is_in_the_store_complete(load, store, name):
                    describe=f"{name} trace {record.otel_trace_id} complete ({store.trace_link(record.otel_trace_id)})")
 
 
+def _duration_ms(trace) -> float:
+    return (max(s.end_ns for s in trace.spans) - min(s.start_ns for s in trace.spans)) / 1e6
+
+
 @pytest.mark.parametrize("name", [name for name, (_, kept) in ROWS.items() if not kept])
 def test_ordinary_trace_is_not_in_the_store(load, store, name):
-    stored = [r.otel_trace_id for r in load if r.name == name and store.get_trace(r.otel_trace_id) is not None]
-    assert stored == [], f"{name}: traces kept at a 0 % baseline: {[store.trace_link(t) for t in stored]}"
+    """Unless it really was slow: on a busy machine an ordinary request can
+    take longer than the threshold, and then the slow policy keeps it, rightly."""
+    stored = {r.otel_trace_id: store.get_trace(r.otel_trace_id) for r in load if r.name == name}
+    wrongly = {trace_id: f"{_duration_ms(trace):.0f} ms" for trace_id, trace in stored.items()
+               if trace is not None and _duration_ms(trace) < SLOW_THRESHOLD_MS}
+    assert wrongly == {}, f"{name}: fast traces kept at a 0 % baseline: {wrongly}"
+
+
+def test_every_sampler_behind_the_routing_tier_decides_a_share(load, sampling_stack):
+    """With the tier (sampler ports in .env), the kept traces above were whole
+    although their spans came from three services through one router: the
+    router sent each trace's spans to one sampler, and each sampler got some."""
+    if len(sampling_stack.ports.samplers) < 2:
+        pytest.skip("no routing tier: .env names fewer than two COLLECTOR_SAMPLER_<n>_*_PORT sets")
+    counts = _decisions_per_sampler(sampling_stack)
+    assert all(count > 0 for count in counts), f"traces decided per sampler: {counts}"
 
 
 def test_the_table_has_both_kinds():

@@ -1,4 +1,4 @@
-"""observability/otel-collector.yaml names every component by its current type.
+"""The Collector configs (observability/otel-collector*.yaml) name every component by its current type.
 
 The Collector 0.161.0 still accepts a few old type names as deprecated aliases
 and only warns at start, and `otelcol validate` accepts them silently, so this
@@ -12,7 +12,7 @@ import pytest
 
 from .repo_files import OBSERVABILITY, load
 
-COLLECTOR_FILE = OBSERVABILITY / "otel-collector.yaml"
+COLLECTOR_FILES = [OBSERVABILITY / "otel-collector.yaml", OBSERVABILITY / "otel-collector-routing.yaml"]
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 DEPRECATED_ALIASES = {
@@ -32,10 +32,11 @@ def component_types(config: dict, section: str) -> list[str]:
     return [component_id.partition("/")[0] for component_id in (config.get(section) or {})]
 
 
+@pytest.mark.parametrize("path", COLLECTOR_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize(("section", "deprecated", "current"), DEPRECATED_ALIASES.values(), ids=DEPRECATED_ALIASES)
-def test_component_uses_the_current_type_name(section, deprecated, current):
-    used = component_types(load(COLLECTOR_FILE), section)
-    assert deprecated not in used, f"{section}: {deprecated!r} is a deprecated alias; use {current!r}"
+def test_component_uses_the_current_type_name(path, section, deprecated, current):
+    used = component_types(load(path), section)
+    assert deprecated not in used, f"{path.name} {section}: {deprecated!r} is a deprecated alias; use {current!r}"
 
 
 def test_component_types_are_read_from_ids():

@@ -29,9 +29,8 @@ START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 
 
 class NativeStack:
-    components = START_ORDER
-
-    def __init__(self, ports: Ports, collector_overrides: dict[str, str] | None = None):
+    def __init__(self, ports: Ports, collector_overrides: dict[str, str] | None = None,
+                 route_by_trace_id: bool = True):
         self.ports = ports
         # Variables the Collector gets on top of settings.collector_env and the
         # caller's environment (the test suites shorten the sampling decision wait).
@@ -41,10 +40,30 @@ class NativeStack:
         # One lifecycle change at a time: a control request and the shutdown
         # must never stop or start the same process concurrently.
         self._lifecycle = threading.RLock()
+        # route_by_trace_id=False (tests/sampling only) leaves the routing tier
+        # out: each service sends to a sampler of its own, as a plain
+        # connection balancer would, to show what the tier prevents.
+        self.route_by_trace_id = route_by_trace_id
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """START_ORDER, and with sampler ports in .env the samplers before the
+        `collector` that routes to them (they must listen first)."""
+        samplers = tuple(f"collector-sampler-{n}" for n in range(1, len(self._samplers) + 1))
+        if not samplers:
+            return START_ORDER
+        router = ("collector",) if self.route_by_trace_id else ()
+        return ("jaeger", *samplers, *router, *START_ORDER[2:])
+
+    @property
+    def _samplers(self) -> tuple:
+        # A stack built without ports (tests of the lifecycle alone) has no tier.
+        return self.ports.samplers if self.ports is not None else ()
 
     @classmethod
-    def from_repo(cls, collector_overrides: dict[str, str] | None = None) -> "NativeStack":
-        return cls(Ports.from_dotenv(settings.read_dotenv()), collector_overrides)
+    def from_repo(cls, collector_overrides: dict[str, str] | None = None,
+                  route_by_trace_id: bool = True) -> "NativeStack":
+        return cls(Ports.from_dotenv(settings.read_dotenv()), collector_overrides, route_by_trace_id)
 
     # ------------------------------------------------------------ addresses
     @property
@@ -73,7 +92,7 @@ class NativeStack:
         for old in LOGS.glob("*.log"):
             old.unlink()
         try:
-            for name in START_ORDER:
+            for name in self.components:
                 self.start_component(name)
         except BaseException:
             self.stop()
@@ -83,7 +102,7 @@ class NativeStack:
         """Stop everything that runs, gateway first; returns exit codes."""
         codes = {}
         with self._lifecycle:
-            for name in reversed(START_ORDER):
+            for name in reversed(self.components):
                 if name in self.processes:
                     codes[name] = self.stop_component(name)
         return codes
@@ -137,6 +156,21 @@ class NativeStack:
                 self.log_path(name),
                 [p.jaeger_otlp_grpc, p.jaeger_otlp_http, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
             )
+        if name.startswith("collector-sampler-"):
+            index = int(name.rpartition("-")[2]) - 1
+            s = p.samplers[index]
+            return ManagedProcess(
+                name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
+                REPO, {**settings.sampler_env(p, index), **self.collector_overrides},
+                f"http://{LOOPBACK}:{s.health}/", self.log_path(name),
+                [s.otlp_grpc, s.otlp_http, s.health, s.prometheus, s.telemetry],
+            )
+        if name == "collector" and p.samplers:
+            return ManagedProcess(
+                name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector-routing.yaml")],
+                REPO, settings.routing_env(p), f"http://{LOOPBACK}:{p.collector_health}/", self.log_path(name),
+                [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_telemetry],
+            )
         if name == "collector":
             return ManagedProcess(
                 name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
@@ -177,6 +211,9 @@ class NativeStack:
 
     def _service_process_env(self, name: str) -> dict[str, str]:
         env = settings.service_env(self.ports, name)
+        if self._samplers and not self.route_by_trace_id:
+            sampler = self.ports.samplers[SERVICES.index(name) % len(self.ports.samplers)]
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://{LOOPBACK}:{sampler.otlp_http}"
         if name == "service-b":
             env.update(build.node_path_env())
         return env
@@ -188,7 +225,9 @@ def describe_endpoints(stack: NativeStack) -> str:
         ("gateway", stack.gateway_url, "try /api/demo/parallel"),
         *[(name, stack.service_url(name), "direct; POST /test for W3C conformance") for name in SERVICES],
         ("collector OTLP", f"grpc {LOOPBACK}:{p.collector_otlp_grpc}, http {LOOPBACK}:{p.collector_otlp_http}", ""),
-        ("span metrics", f"http://{LOOPBACK}:{p.collector_prometheus}/metrics", "Prometheus format"),
+        ("span metrics", ", ".join(f"http://{LOOPBACK}:{port}/metrics"
+                                   for port in [s.prometheus for s in p.samplers] or [p.collector_prometheus]),
+         "Prometheus format" + (", one per sampler: sum them" if p.samplers else "")),
         ("Jaeger API", f"{stack.store_url}/api/v3/traces/<trace id>", "trace store (Tempo's stand-in; no UI in this build)"),
         ("logs", str(LOGS), "one file per process"),
     ]
