@@ -1,7 +1,9 @@
-"""The tail sampling suite's stacks: the native stack with the baseline at 0 %,
-so only the policies that must keep a trace keep it. Everything else is the
-shipped default (the 5 s decision wait, the 1 s slow threshold): this is the
-proof that the defaults keep every error trace. It runs after the e2e suite,
+"""The tail sampling suite's stacks: the native stack with its sampling tier
+(`python3 -m tools.native up --sampling-tier`: a routing Collector in front of
+two samplers), mostly with the baseline at 0 %, so only the policies that must
+keep a trace keep it. Everything else is the shipped default (the 5 s
+decision wait, the 1 s slow threshold): this is the proof that the defaults
+keep every error trace. It runs after the e2e suite,
 as its own stage of `make test` (tools/run_tests.py), never beside it: one
 stack on the machine at a time, so each module's stack stops before the next
 module's starts."""
@@ -32,7 +34,7 @@ def started(native: NativeStack) -> Iterator[NativeStack]:
 
 @pytest.fixture(scope="module")
 def sampling_stack() -> Iterator[NativeStack]:
-    yield from started(NativeStack.from_repo(BASELINE_ZERO))
+    yield from started(NativeStack.from_repo(BASELINE_ZERO, sampling_tier=True))
 
 
 @pytest.fixture(scope="module")

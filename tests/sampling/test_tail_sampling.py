@@ -1,11 +1,14 @@
-"""Tail sampling keeps what it promises, on the real stack: with the baseline
-at 0 %, under concurrent load, every trace with an ERROR span and every trace
-slower than the threshold is in the store complete, and no ordinary trace is
-there at all. (At the default 100 % the e2e suite finds every scenario's trace
-complete: everything is kept.)
+"""Tail sampling keeps what it promises, on the real stack in its production
+shape (a routing Collector in front of two samplers): with the baseline at
+0 %, under load from the load generator, every trace with an ERROR span and
+every trace slower than the threshold is in the store complete, and no
+ordinary trace is there at all. (test_full_baseline.py: at the default 100 %
+everything is kept.)
 
 The rows are every scenario of scenarios/scenarios.json (kept exactly when its
-tree has an error span) plus slow requests that succeed."""
+tree has an error span) plus slow requests that succeed. Each is sent REPEATS
+times by this test, and the load generator sends its mix beside them; every
+request of both is counted."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import pytest
 import requests
 
 from tests.stores import TraceStore
+from tests.support.load_run import LoadGenerator
 from tests.support.polling import NotYet, poll_until
 from tests.support.trace_tree import dangling_parents, tree_differences
 from tools.native.stack import NativeStack
@@ -25,8 +29,11 @@ from tools.scenario_table import load_scenarios
 
 pytestmark = pytest.mark.sampling
 
-REPEATS = 4  # each row is sent this many times, all rows shuffled and concurrent
-WORKERS = 8
+REPEATS = 3  # each row is sent this many times, all rows shuffled and concurrent
+WORKERS = 6
+# The load generator beside them: two passes through its mix (load_weight).
+LOAD_RATE, LOAD_USERS, LOAD_PASSES, LOAD_DURATION = "10", "6", "2", "180s"
+LOAD_TIMEOUT_S = 240.0
 REQUEST_TIMEOUT_S = 20.0
 DECIDED_TIMEOUT_S = 60.0
 COMPLETE_TIMEOUT_S = 30.0
@@ -74,7 +81,7 @@ def _send(gateway_url: str, record: Sent) -> Sent:
 def _decisions_per_sampler(native: NativeStack) -> list[int]:
     """Traces each sampling Collector has decided (kept or not), from its own
     telemetry: the samplers behind the routing tier, or the one Collector."""
-    ports = [s.telemetry for s in native.ports.samplers] or [native.ports.collector_telemetry]
+    ports = [s.telemetry for s in native.samplers] or [native.ports.collector_telemetry]
     pattern = re.compile(r"^otelcol_processor_tail_sampling_global_count_traces_sampled(?:_total)?\{[^}]*\} (\S+)$",
                          re.M)
     counts = []
@@ -88,22 +95,38 @@ def _decisions(native: NativeStack) -> int:
     return sum(_decisions_per_sampler(native))
 
 
-@pytest.fixture(scope="module")
-def load(sampling_stack: NativeStack) -> list[Sent]:
-    before = _decisions(sampling_stack)
-    records = [Sent(name, kept) for name, (_, kept) in ROWS.items() for _ in range(REPEATS)]
+def sent_by_the_load_generator(run) -> list[Sent]:
+    assert run.result.returncode == 0, run.describe()
+    return [Sent(r["scenario"], ROWS[r["scenario"]][1], r["status"], run.otel_trace_id(r)) for r in run.requests]
+
+
+def send_under_load(native: NativeStack, tmp_path, repeats: int) -> list[Sent]:
+    """Every row `repeats` times, shuffled and concurrent, with the load
+    generator running beside them; returns every request of both, answered,
+    once the sampling Collectors have decided every one of their traces."""
+    before = _decisions(native)
+    records = [Sent(name, kept) for name, (_, kept) in ROWS.items() for _ in range(repeats)]
     random.Random(10).shuffle(records)
+    generator = LoadGenerator(native.gateway_url, tmp_path / "load.jsonl", rate=LOAD_RATE, users=LOAD_USERS,
+                              passes=LOAD_PASSES, duration=LOAD_DURATION)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        list(pool.map(lambda r: _send(sampling_stack.gateway_url, r), records))
+        list(pool.map(lambda r: _send(native.gateway_url, r), records))
+    records += sent_by_the_load_generator(generator.finish(LOAD_TIMEOUT_S))
     wrong = [(r.name, r.status) for r in records if r.status != ROWS[r.name][0]["expect_status"]]
     assert not wrong, f"requests answered other than designed: {wrong}"
-    assert all(r.otel_trace_id for r in records), "a response without otel_trace_id"
+    assert all(r.otel_trace_id for r in records), "a response without a trace id"
     traces = len({r.otel_trace_id for r in records})
+    assert traces == len(records), "two requests shared a trace"
     # Every trace decided: after this no span of a dropped trace can still reach the store.
-    poll_until(lambda: _decisions(sampling_stack) - before >= traces
-               or NotYet(f"{_decisions(sampling_stack) - before} of {traces} traces decided"),
+    poll_until(lambda: _decisions(native) - before >= traces
+               or NotYet(f"{_decisions(native) - before} of {traces} traces decided"),
                timeout=DECIDED_TIMEOUT_S, interval=0.5, describe="the Collector to decide every trace of the load")
     return records
+
+
+@pytest.fixture(scope="module")
+def load(sampling_stack: NativeStack, tmp_path_factory) -> list[Sent]:
+    return send_under_load(sampling_stack, tmp_path_factory.mktemp("sampling"), REPEATS)
 
 
 def _incomplete(store: TraceStore, record: Sent) -> str:
@@ -139,11 +162,10 @@ def test_ordinary_trace_is_not_in_the_store(load, store, name):
 
 
 def test_every_sampler_behind_the_routing_tier_decides_a_share(load, sampling_stack):
-    """With the tier (sampler ports in .env), the kept traces above were whole
-    although their spans came from three services through one router: the
-    router sent each trace's spans to one sampler, and each sampler got some."""
-    if len(sampling_stack.ports.samplers) < 2:
-        pytest.skip("no routing tier: .env names fewer than two COLLECTOR_SAMPLER_<n>_*_PORT sets")
+    """The kept traces above were whole although their spans came from three
+    services through one router: the router sent each trace's spans to one
+    sampler, and each sampler got some."""
+    assert len(sampling_stack.samplers) >= 2, "the sampling stack runs without its tier"
     counts = _decisions_per_sampler(sampling_stack)
     assert all(count > 0 for count in counts), f"traces decided per sampler: {counts}"
 

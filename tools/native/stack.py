@@ -30,7 +30,7 @@ START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 
 class NativeStack:
     def __init__(self, ports: Ports, collector_overrides: dict[str, str] | None = None,
-                 route_by_trace_id: bool = True):
+                 sampling_tier: bool = False, route_by_trace_id: bool = True):
         self.ports = ports
         # Variables the Collector gets on top of settings.collector_env and the
         # caller's environment (the test suites shorten the sampling decision wait).
@@ -40,6 +40,11 @@ class NativeStack:
         # One lifecycle change at a time: a control request and the shutdown
         # must never stop or start the same process concurrently.
         self._lifecycle = threading.RLock()
+        # sampling_tier: the production shape, a routing Collector in front of
+        # the samplers named in .env (COLLECTOR_SAMPLER_<n>_*_PORT). Off by
+        # default: one Collector receives and samples, which is lighter on a
+        # laptop and on CI and decides on whole traces all the same.
+        self.sampling_tier = sampling_tier
         # route_by_trace_id=False (tests/sampling only) leaves the routing tier
         # out: each service sends to a sampler of its own, as a plain
         # connection balancer would, to show what the tier prevents.
@@ -47,23 +52,27 @@ class NativeStack:
 
     @property
     def components(self) -> tuple[str, ...]:
-        """START_ORDER, and with sampler ports in .env the samplers before the
+        """START_ORDER, and with the sampling tier the samplers before the
         `collector` that routes to them (they must listen first)."""
-        samplers = tuple(f"collector-sampler-{n}" for n in range(1, len(self._samplers) + 1))
+        samplers = tuple(f"collector-sampler-{n}" for n in range(1, len(self.samplers) + 1))
         if not samplers:
             return START_ORDER
         router = ("collector",) if self.route_by_trace_id else ()
         return ("jaeger", *samplers, *router, *START_ORDER[2:])
 
     @property
-    def _samplers(self) -> tuple:
+    def samplers(self) -> tuple:
+        """The sampling Collectors' ports when the tier runs; else empty."""
         # A stack built without ports (tests of the lifecycle alone) has no tier.
-        return self.ports.samplers if self.ports is not None else ()
+        return self.ports.samplers if self.sampling_tier and self.ports is not None else ()
 
     @classmethod
     def from_repo(cls, collector_overrides: dict[str, str] | None = None,
-                  route_by_trace_id: bool = True) -> "NativeStack":
-        return cls(Ports.from_dotenv(settings.read_dotenv()), collector_overrides, route_by_trace_id)
+                  sampling_tier: bool = False, route_by_trace_id: bool = True) -> "NativeStack":
+        ports = Ports.from_dotenv(settings.read_dotenv())
+        if sampling_tier and len(ports.samplers) < 2:
+            raise ValueError("the sampling tier needs two COLLECTOR_SAMPLER_<n>_*_PORT sets in .env")
+        return cls(ports, collector_overrides, sampling_tier, route_by_trace_id)
 
     # ------------------------------------------------------------ addresses
     @property
@@ -165,7 +174,7 @@ class NativeStack:
                 f"http://{LOOPBACK}:{s.health}/", self.log_path(name),
                 [s.otlp_grpc, s.otlp_http, s.health, s.prometheus, s.telemetry],
             )
-        if name == "collector" and p.samplers:
+        if name == "collector" and self.samplers:
             return ManagedProcess(
                 name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector-routing.yaml")],
                 REPO, settings.routing_env(p), f"http://{LOOPBACK}:{p.collector_health}/", self.log_path(name),
@@ -211,7 +220,7 @@ class NativeStack:
 
     def _service_process_env(self, name: str) -> dict[str, str]:
         env = settings.service_env(self.ports, name)
-        if self._samplers and not self.route_by_trace_id:
+        if self.samplers and not self.route_by_trace_id:
             sampler = self.ports.samplers[SERVICES.index(name) % len(self.ports.samplers)]
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://{LOOPBACK}:{sampler.otlp_http}"
         if name == "service-b":
@@ -226,8 +235,8 @@ def describe_endpoints(stack: NativeStack) -> str:
         *[(name, stack.service_url(name), "direct; POST /test for W3C conformance") for name in SERVICES],
         ("collector OTLP", f"grpc {LOOPBACK}:{p.collector_otlp_grpc}, http {LOOPBACK}:{p.collector_otlp_http}", ""),
         ("span metrics", ", ".join(f"http://{LOOPBACK}:{port}/metrics"
-                                   for port in [s.prometheus for s in p.samplers] or [p.collector_prometheus]),
-         "Prometheus format" + (", one per sampler: sum them" if p.samplers else "")),
+                                   for port in [s.prometheus for s in stack.samplers] or [p.collector_prometheus]),
+         "Prometheus format" + (", one per sampler: sum them" if stack.samplers else "")),
         ("Jaeger API", f"{stack.store_url}/api/v3/traces/<trace id>", "trace store (Tempo's stand-in; no UI in this build)"),
         ("logs", str(LOGS), "one file per process"),
     ]
@@ -244,9 +253,9 @@ def _interrupt(signum: int, _frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def main_up() -> int:
+def main_up(sampling_tier: bool = False) -> int:
     """`make up`: build, start, print addresses, run until Ctrl-C, SIGTERM or SIGHUP."""
-    stack = NativeStack.from_repo()
+    stack = NativeStack.from_repo(sampling_tier=sampling_tier)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     interrupted = False
