@@ -62,6 +62,11 @@ def validate_native_configs() -> None:
     ports = settings.Ports.from_dotenv(settings.read_dotenv())
     run([str(BIN / "otelcol-demo"), "validate", "--config", "observability/otel-collector.yaml"],
         env=settings.collector_env(ports))
+    routing = settings.routing_env(ports)
+    if not ports.samplers:  # no tier in .env: any one backend shows the file parses
+        routing["COLLECTOR_ROUTING_RESOLVER"] = f"{{static: {{hostnames: [{settings.LOOPBACK}:4317]}}}}"
+    run([str(BIN / "otelcol-demo"), "validate", "--config", "observability/otel-collector-routing.yaml"],
+        env=routing)
     main = prepare_nginx(ports)
     nginx = build.nginx_binary()
     run([nginx, "-t", "-q", "-p", str(main.parent), "-e", "/dev/stderr", "-c", str(main)])
@@ -70,6 +75,10 @@ def validate_native_configs() -> None:
 
 def pytest_suite() -> None:
     run([str(VENV_PYTHON), "-m", "pytest", "tests"])
+
+
+def sampling_suite() -> None:
+    run([str(VENV_PYTHON), "-m", "pytest", "tests/sampling", "-m", "sampling"])
 
 
 def chaos_suite() -> None:
@@ -92,6 +101,8 @@ STAGES = [
     Stage("unit tests: service-c (pytest)", unit_service_c, required=False),
     Stage("validate Collector and nginx configs", validate_native_configs, required=False),
     Stage("pytest tests/ (static checks, e2e on the native stack)", pytest_suite, required=False),
+    # Its own stack (baseline 0 %), started once the e2e stack has stopped.
+    Stage("pytest tests/sampling (tail sampling at a 0 % baseline)", sampling_suite, required=False),
 ]
 
 # `make chaos` (--chaos): faults under load on the native stack, minutes long.

@@ -10,13 +10,14 @@ import pytest
 
 from tests.chaos.faults import Chaos
 from tests.stores import make_store
+from tests.support.sampling import TEST_COLLECTOR_ENV
 from tools.native.settings import LOGS
 from tools.native.stack import SERVICES, NativeStack
 
 
 @pytest.fixture(scope="session")
 def chaos() -> Iterator[Chaos]:
-    native = NativeStack.from_repo()
+    native = NativeStack.from_repo(TEST_COLLECTOR_ENV)
     native.build()
     native.start(build_first=False)
     try:

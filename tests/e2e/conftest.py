@@ -37,6 +37,7 @@ import requests
 
 from tests.stores import TraceStore, make_store
 from tests.support.logs import invalid_lines
+from tests.support.sampling import TEST_COLLECTOR_ENV
 from tools.native.settings import LOGS, LOOPBACK, read_dotenv
 from tools.native.stack import SERVICES, NativeStack
 from tools.scenario_table import load_scenarios
@@ -113,7 +114,7 @@ def stack() -> Iterator[StackUnderTest]:
                              log_dir=Path(log_dir) if log_dir else None, native=None, **options)
         return
 
-    native = NativeStack.from_repo()
+    native = NativeStack.from_repo(TEST_COLLECTOR_ENV)
     native.build()
     native.start(build_first=False)
     try:

@@ -35,8 +35,9 @@ VIAS = ["gateway", *SERVICES]
 
 
 def vendor_members(tracestate: str) -> list[str]:
-    """tracestate members as stored, minus `ot`: the Collector's probabilistic
-    sampler writes its own `ot=rv:...;th:...` member into the spans it keeps."""
+    """tracestate members as stored, minus `ot`: a probabilistic sampler on
+    the way (an SDK's, or a Collector's with tracestate sampling on) writes its
+    own `ot=rv:...;th:...` member into the spans it keeps."""
     members = [m.strip() for m in tracestate.split(",") if m.strip()]
     return [m for m in members if not m.startswith("ot=")]
 

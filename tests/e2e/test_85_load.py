@@ -9,19 +9,13 @@ through a Collector that has recovered."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from collections import Counter
-from dataclasses import dataclass
 
 import pytest
 
 from tests.support.ids import OTEL_TRACE_ID
+from tests.support.load_run import LoadRun, run_load
 from tests.support.store_waits import complete, wait_for_search, wait_for_trace
-from tools.native.settings import REPO
 from tools.scenario_table import hop_count, load_scenarios, load_weight
 
 SCENARIOS = {scenario["name"]: scenario for scenario in load_scenarios()}
@@ -33,34 +27,14 @@ RATE, USERS, PASSES, DURATION = "8", "4", "1", "120s"
 RUN_TIMEOUT_S = 180
 
 
-@dataclass(frozen=True)
-class LoadRun:
-    result: subprocess.CompletedProcess
-    sent_at: float  # epoch seconds, for store searches
-    requests: list[dict]  # the run's record: one line per request
-
-    def otel_trace_id(self, request: dict) -> str:
-        """The trace id from the request's traceresponse header (00-<trace id>-<span id>-<flags>)."""
-        parts = request["traceresponse"].split("-")
-        return parts[1] if len(parts) == 4 else ""
-
-
 @pytest.fixture(scope="module")
 def load_run(stack, tmp_path_factory) -> LoadRun:
-    record = tmp_path_factory.mktemp("load") / "requests.jsonl"
-    sent_at = time.time() - 1  # margin for clock granularity in the store's search
-    # The run gets Locust's patched standard library; nothing of this test process's.
-    environment = {name: value for name, value in os.environ.items() if name != "LOCUST_SKIP_MONKEY_PATCH"}
-    result = subprocess.run(
-        [sys.executable, "-m", "load", "--host", stack.gateway_url, "--rate", RATE, "--users", USERS,
-         "--passes", PASSES, "--duration", DURATION, "--record", str(record)],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    lines = record.read_text().splitlines() if record.exists() else []
-    return LoadRun(result, sent_at, [json.loads(line) for line in lines])
+    return run_load(stack.gateway_url, tmp_path_factory.mktemp("load") / "requests.jsonl", rate=RATE, users=USERS,
+                    passes=PASSES, duration=DURATION, timeout=RUN_TIMEOUT_S)
 
 
 def describe(run: LoadRun) -> str:
-    return f"exit {run.result.returncode}\nstdout (end):\n{run.result.stdout[-3000:]}\nstderr (end):\n{run.result.stderr[-3000:]}"
+    return run.describe()
 
 
 def test_the_run_ends_cleanly_with_its_summary(load_run):

@@ -1,9 +1,9 @@
-"""observability/otel-collector.yaml names every component by its current type.
+"""The Collector configs (observability/otel-collector*.yaml) name every component by its current type.
 
-The Collector 0.155.0 still accepts a few old type names as deprecated aliases
+The Collector 0.161.0 still accepts a few old type names as deprecated aliases
 and only warns at start, and `otelcol validate` accepts them silently, so this
 is where a deprecated name gets caught. Each row: deprecated alias -> current
-type, from the component's generated metadata at v0.155.0.
+type, from the component's generated metadata at v0.161.0.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ import pytest
 
 from .repo_files import OBSERVABILITY, load
 
-COLLECTOR_FILE = OBSERVABILITY / "otel-collector.yaml"
+COLLECTOR_FILES = [OBSERVABILITY / "otel-collector.yaml", OBSERVABILITY / "otel-collector-routing.yaml"]
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 DEPRECATED_ALIASES = {
-    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.155.0/exporter/otlpexporter/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.161.0/exporter/otlpexporter/internal/metadata/generated_status.go
     "otlp_exporter": ("exporters", "otlp", "otlp_grpc"),
-    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.155.0/exporter/otlphttpexporter/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.161.0/exporter/otlphttpexporter/internal/metadata/generated_status.go
     "otlphttp_exporter": ("exporters", "otlphttp", "otlp_http"),
-    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.155.0/connector/spanmetricsconnector/internal/metadata/generated_status.go
+    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.161.0/connector/spanmetricsconnector/internal/metadata/generated_status.go
     "spanmetrics_connector": ("connectors", "spanmetrics", "span_metrics"),
+    # https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/v0.161.0/exporter/loadbalancingexporter/internal/metadata/generated_status.go
+    "loadbalancing_exporter": ("exporters", "loadbalancing", "load_balancing"),
 }
 
 
@@ -30,10 +32,11 @@ def component_types(config: dict, section: str) -> list[str]:
     return [component_id.partition("/")[0] for component_id in (config.get(section) or {})]
 
 
+@pytest.mark.parametrize("path", COLLECTOR_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize(("section", "deprecated", "current"), DEPRECATED_ALIASES.values(), ids=DEPRECATED_ALIASES)
-def test_component_uses_the_current_type_name(section, deprecated, current):
-    used = component_types(load(COLLECTOR_FILE), section)
-    assert deprecated not in used, f"{section}: {deprecated!r} is a deprecated alias; use {current!r}"
+def test_component_uses_the_current_type_name(path, section, deprecated, current):
+    used = component_types(load(path), section)
+    assert deprecated not in used, f"{path.name} {section}: {deprecated!r} is a deprecated alias; use {current!r}"
 
 
 def test_component_types_are_read_from_ids():

