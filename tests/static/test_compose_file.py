@@ -8,6 +8,7 @@ import re
 import subprocess
 
 import pytest
+import yaml
 
 from tools.native import settings
 
@@ -36,7 +37,6 @@ _PUBLISHED = re.compile(
 # Files under observability/ that are deliberately not mounted into a container.
 NOT_MOUNTED = {
     "observability/collector-builder.yaml": "native mode only: the Collector Builder manifest",
-    "observability/otel-collector-routing.yaml": "the routing tier runs natively only so far (compose: one Collector)",
     "observability/log-schema.json": "a contract for log lines, read by tests, not by a process",
 }
 
@@ -129,7 +129,7 @@ def test_observability_config_is_mounted(config):
 # (restarting the readiness probe would also hide the failure it reports).
 ONE_SHOT = {
     "ready": "the readiness probe exits 1 on timeout so `up --wait` fails",
-    "otel-collector-queue-owner": "hands the Collector's queue volume to its user",
+    "otel-collector-queue-owner": "hands the samplers' queue volumes to their user",
 }
 
 
@@ -179,11 +179,44 @@ def test_service_gets_the_environment_the_native_runner_gives(service):
     assert environment["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
 
 
-def test_collector_gets_every_variable_its_config_reads():
+SAMPLERS = ["otel-collector-sampler-1", "otel-collector-sampler-2"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_sampler_gets_every_variable_the_shared_config_reads(sampler):
     expected = settings.collector_env(_ports())
-    environment = SERVICES_BY_NAME["otel-collector"]["environment"]
+    environment = SERVICES_BY_NAME[sampler]["environment"]
     assert sorted(set(expected) - set(environment)) == []
     assert environment["COLLECTOR_BIND_HOST"] == "0.0.0.0"
+    assert sampler in SERVICES_BY_NAME["otel-collector"]["depends_on"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_sampler_runs_the_shared_config_with_a_queue_of_its_own(sampler):
+    volumes = SERVICES_BY_NAME[sampler]["volumes"]
+    assert "./observability/otel-collector.yaml:/etc/otelcol-contrib/config.yaml:ro" in volumes
+    queue = [v.split(":")[0] for v in volumes if v.endswith(":/var/lib/otelcol/file_storage")]
+    others = [v.split(":")[0] for name in SAMPLERS if name != sampler
+              for v in SERVICES_BY_NAME[name]["volumes"] if v.endswith(":/var/lib/otelcol/file_storage")]
+    assert len(queue) == 1 and queue[0] not in others, "each sampler's queue file is locked by its own process"
+    assert not SERVICES_BY_NAME[sampler].get("ports"), "samplers are internal: the router takes the services' spans"
+
+
+def test_router_gets_every_variable_the_routing_config_reads():
+    expected = settings.routing_env(_ports())
+    environment = SERVICES_BY_NAME["otel-collector"]["environment"]
+    assert sorted(set(expected) - set(environment)) == []
+    assert "./observability/otel-collector-routing.yaml:/etc/otelcol-contrib/config.yaml:ro" in \
+        SERVICES_BY_NAME["otel-collector"]["volumes"]
+
+
+def test_router_resolves_every_sampler_by_their_shared_alias():
+    resolver = yaml.safe_load(SERVICES_BY_NAME["otel-collector"]["environment"]["COLLECTOR_ROUTING_RESOLVER"])
+    hostname, port = resolver["dns"]["hostname"], resolver["dns"]["port"]
+    for sampler in SAMPLERS:
+        service = SERVICES_BY_NAME[sampler]
+        assert hostname in service["networks"]["default"]["aliases"], sampler
+        assert service["environment"]["COLLECTOR_OTLP_GRPC_PORT"] == str(port), sampler
 
 
 @pytest.mark.parametrize(

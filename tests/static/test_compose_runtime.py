@@ -36,7 +36,10 @@ MEASURED_MIB = {
     "service-a": 20.7,
     "service-b": 90.8,
     "service-c": 125.6,
-    "otel-collector": 35.5,  # the ocb build; the contrib image carries more components
+    # The ocb build, under the tail sampling suite's load; the contrib image carries more components.
+    "otel-collector": 61.2,  # the routing Collector
+    "otel-collector-sampler-1": 68.0,
+    "otel-collector-sampler-2": 68.0,
     "load": 56.0,  # Locust 2.47 with its web UI, 20 users at 50 req/s for 2 minutes
 }
 HEADROOM = 1.4
@@ -130,6 +133,9 @@ def test_service_grace_outlasts_its_drain(service):
 # component's documented readiness or health endpoint.
 READINESS_ENDPOINTS = {
     "otel-collector": "http://otel-collector:${COLLECTOR_HEALTH_PORT}/",  # health_check extension, path /
+    # The samplers' health ports are fixed inside the network (they publish nothing).
+    "otel-collector-sampler-1": "http://otel-collector-sampler-1:13133/",
+    "otel-collector-sampler-2": "http://otel-collector-sampler-2:13133/",
     "tempo": "http://tempo:3200/ready",
     "loki": "http://loki:3100/ready",
     "promtail": "http://promtail:9080/ready",  # 200 once it tails a container
@@ -164,6 +170,9 @@ def test_ready_urls_use_the_ports_the_components_listen_on():
     for component, port in listen.items():
         assert f"http://{component}:{port}/" in READINESS_ENDPOINTS[component] + "/"
     assert SERVICES_BY_NAME["otel-collector"]["environment"]["COLLECTOR_HEALTH_PORT"] == "${COLLECTOR_HEALTH_PORT}"
+    for sampler in ("otel-collector-sampler-1", "otel-collector-sampler-2"):
+        port = SERVICES_BY_NAME[sampler]["environment"]["COLLECTOR_HEALTH_PORT"]
+        assert READINESS_ENDPOINTS[sampler] == f"http://{sampler}:{port}/"
     assert SERVICES_BY_NAME["gateway"]["environment"]["GATEWAY_LISTEN"] == "${GATEWAY_PORT}"
 
 

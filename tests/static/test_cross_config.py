@@ -45,26 +45,32 @@ def _port(endpoint: str) -> int:
     return int(endpoint.rpartition(":")[2])
 
 
+SAMPLERS = ["otel-collector-sampler-1", "otel-collector-sampler-2"]
+
+
 @pytest.mark.parametrize(
-    ("job", "env_port"),
+    ("job", "env_port", "collectors"),
     [
-        ("otel-collector-spanmetrics", "COLLECTOR_PROMETHEUS_PORT"),
-        ("otel-collector-self", "COLLECTOR_TELEMETRY_PORT"),
+        ("otel-collector-spanmetrics", "COLLECTOR_PROMETHEUS_PORT", SAMPLERS),
+        ("otel-collector-self", "COLLECTOR_TELEMETRY_PORT", ["otel-collector", *SAMPLERS]),
     ],
 )
-def test_prometheus_scrapes_the_ports_the_collector_listens_on(job, env_port):
+def test_prometheus_scrapes_the_ports_the_collectors_listen_on(job, env_port, collectors):
     """prometheus.yml cannot read .env, so in compose these internal ports are
-    fixed in the Collector's environment (and never published): changing a
-    port in .env cannot silently break the scrape."""
+    fixed in each Collector's environment (and never published): changing a
+    port in .env cannot silently break the scrape. Span metrics come from the
+    samplers (before sampling); every Collector reports its own telemetry."""
     jobs = {entry["job_name"]: entry for entry in load(PROMETHEUS_FILE)["scrape_configs"]}
     targets = jobs[job]["static_configs"][0]["targets"]
-    port = SERVICES["otel-collector"]["environment"][env_port]
-    assert targets == [f"otel-collector:{port}"]
-    assert not any(spec.endswith(f":{port}") or f"{{{env_port}}}" in spec for spec in SERVICES["otel-collector"]["ports"])
+    assert targets == [f"{name}:{SERVICES[name]['environment'][env_port]}" for name in collectors]
+    for name in collectors:
+        port = SERVICES[name]["environment"][env_port]
+        assert not any(spec.endswith(f":{port}") or f"{{{env_port}}}" in spec for spec in SERVICES[name].get("ports", []))
 
 
-def test_collector_sends_traces_to_tempos_otlp_http_receiver():
-    endpoint = SERVICES["otel-collector"]["environment"]["TRACE_STORE_OTLP_ENDPOINT"]
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_samplers_send_traces_to_tempos_otlp_http_receiver(sampler):
+    endpoint = SERVICES[sampler]["environment"]["TRACE_STORE_OTLP_ENDPOINT"]
     receiver = TEMPO["distributor"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
     assert endpoint == f"http://tempo:{_port(receiver)}"
 

@@ -68,11 +68,12 @@ def test_variable_default_is_the_documented_one(variable, default):
     assert _defaults_in(text).get(variable) == default
 
 
+@pytest.mark.parametrize("sampler", ["otel-collector-sampler-1", "otel-collector-sampler-2"])
 @pytest.mark.parametrize(("variable", "default"), VARIABLES.items())
-def test_compose_passes_the_variable_with_the_same_default(variable, default):
+def test_compose_passes_the_variable_with_the_same_default(variable, default, sampler):
     """The Collector applies its default only to an unset variable, and compose
     would set an empty one: so compose passes the default itself."""
-    environment = COMPOSE["services"]["otel-collector"]["environment"]
+    environment = COMPOSE["services"][sampler]["environment"]
     assert environment.get(variable) == f"${{{variable}:-{default}}}"
 
 
