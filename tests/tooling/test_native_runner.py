@@ -126,7 +126,7 @@ def test_a_failed_start_stops_the_components_already_running(tmp_path, monkeypat
 # `make up` (tools.native.stack.main_up) in a child process, with every component
 # replaced by a tiny server that exits 0 on SIGTERM; `slow` never becomes ready.
 FAKE_UP = """
-import dataclasses, os, signal, sys
+import os, signal, sys
 from pathlib import Path
 from tools.native import stack
 from tools.native.process import ManagedProcess
@@ -157,9 +157,9 @@ class FakeStack(stack.NativeStack):
                               tmp / f"{name}.log", [port])
 
 # Real ports only for the printed addresses; the fakes listen on the free ports given.
-# No sampling tier, whatever .env says: one fake per START_ORDER component.
-stack.NativeStack.from_repo = classmethod(lambda cls: FakeStack(
-    dataclasses.replace(stack.Ports.from_dotenv(stack.settings.read_dotenv()), samplers=())))
+# No sampling tier (main_up's default): one fake per START_ORDER component.
+stack.NativeStack.from_repo = classmethod(lambda cls, sampling_tier=False: FakeStack(
+    stack.Ports.from_dotenv(stack.settings.read_dotenv())))
 sys.exit(stack.main_up())
 """
 

@@ -30,8 +30,11 @@ def main() -> int:
     parser.add_argument("command", choices=["up", "build", *CONTROL_COMMANDS],
                         help="up: build if needed, start everything, stop on Ctrl-C; build: only build; "
                              "status/stop/start/restart: act on one part of the stack `up` runs")
-    parser.add_argument("component", nargs="?", choices=START_ORDER,
-                        help="for stop, start, restart: the part to act on")
+    # The running stack checks the name: with --sampling-tier it also has
+    # collector-sampler-1 and collector-sampler-2 (`collector` is then the router).
+    parser.add_argument("component", nargs="?", metavar="NAME",
+                        help=f"for stop, start, restart: the part to act on ({', '.join(START_ORDER)}, "
+                             "and with the sampling tier collector-sampler-1, collector-sampler-2)")
     parser.add_argument("--sampling-tier", action="store_true",
                         help="up: run the Collector as in production, a routing Collector in front of two "
                              "sampling Collectors (README, Sampling)")
