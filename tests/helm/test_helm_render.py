@@ -73,18 +73,26 @@ def test_values_files_pass_yamllint(path) -> None:
 
 
 # Values that must be refused before anything reaches a cluster
-# (values.schema.json): a misspelt key, a value out of range or of the wrong type.
+# (values.schema.json): a misspelt or retired key, a value out of range or of
+# the wrong type. (flag, setting, what Helm says)
 BAD_VALUES = [
-    ("collector.samplingPercentag=10", "additional properties 'samplingPercentag' not allowed"),
-    ("collector.samplingPercentage=150", "maximum"),
-    ("services.service-b.replicas=-1", "minimum"),
-    ("traceStore.otlpHttpEndpoint=tempo:4318", "pattern"),
-    ("gateway.workerProcesses=auto", "integer"),
+    ("--set", "collector.sampling.baselinePercen=10", "additional properties 'baselinePercen' not allowed"),
+    # The probabilistic sampler's setting before tail sampling: refused, not ignored.
+    ("--set", "collector.samplingPercentage=10", "additional properties 'samplingPercentage' not allowed"),
+    ("--set", "collector.sampling.baselinePercent=150", "maximum"),
+    ("--set", "collector.sampling.baselinePercent=-1", "minimum"),
+    ("--set", "collector.sampling.slowThresholdMs=0", "minimum"),
+    ("--set", "collector.sampling.slowThresholdMs=1.5", "integer"),
+    ("--set-string", "collector.sampling.decisionWait=5", "pattern"),
+    ("--set-string", "collector.sampling.decisionWait=0s", "pattern"),
+    ("--set-string", "collector.routing.resolverInterval=0s", "pattern"),
+    ("--set", "services.service-b.replicas=-1", "minimum"),
+    ("--set", "traceStore.otlpHttpEndpoint=tempo:4318", "pattern"),
+    ("--set-string", "gateway.workerProcesses=auto", "integer"),
 ]
 
 
-@pytest.mark.parametrize(("setting", "complaint"), BAD_VALUES, ids=[s for s, _ in BAD_VALUES])
-def test_bad_values_are_refused(setting: str, complaint: str) -> None:
-    flag = "--set-string" if setting.endswith("=auto") else "--set"
+@pytest.mark.parametrize(("flag", "setting", "complaint"), BAD_VALUES, ids=[s for _, s, _ in BAD_VALUES])
+def test_bad_values_are_refused(flag: str, setting: str, complaint: str) -> None:
     result = run_helm("template", "demo", str(CHART), "--kube-version", KUBE_VERSIONS[-1], flag, setting)
     assert result.returncode != 0 and complaint in result.stderr, result.stderr

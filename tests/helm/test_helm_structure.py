@@ -21,6 +21,7 @@ from .chart import CHART, NAMESPACE, VALUE_SETS, ValueSet, find, manifests, name
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SHARED_COLLECTOR_CONFIG = REPO / "observability" / "otel-collector.yaml"
+SHARED_ROUTING_CONFIG = REPO / "observability" / "otel-collector-routing.yaml"
 each_value_set = pytest.mark.parametrize("value_set", VALUE_SETS, ids=lambda v: v.name)
 
 # The chart can read only files inside itself, so the shared files are copied
@@ -29,6 +30,7 @@ COPIES = {
     "files/default.conf.template": TEMPLATE,
     "files/nginx.conf": MAIN_CONFIG,
     "files/otel-collector.yaml": SHARED_COLLECTOR_CONFIG,
+    "files/otel-collector-routing.yaml": SHARED_ROUTING_CONFIG,
 }
 
 # Workload -> (compose service whose mem_limit and measured memory it shares).
@@ -37,8 +39,8 @@ FOOTPRINT = {
     "service-a": "service-a",
     "service-b": "service-b",
     "service-c": "service-c",
-    "collector": "otel-collector",
-    "collector-sampling": "otel-collector",
+    "collector": "otel-collector",  # compose's routing Collector
+    "collector-sampling": "otel-collector-sampler-1",
 }
 
 
@@ -96,18 +98,14 @@ def test_gateway_main_config_differs_only_in_worker_processes(value_set: ValueSe
     assert _config_map_data(docs, "gateway", "nginx.conf") == expected
 
 
-@each_value_set
-def test_sampling_tier_runs_the_shared_collector_config(value_set: ValueSet) -> None:
-    """The shared config, changed only where the values say: the sampling
-    percentage and how the trace store is reached."""
-    chart_values = values(value_set)
-    expected = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
-    expected["processors"]["probabilistic_sampler"]["sampling_percentage"] = chart_values["collector"]["samplingPercentage"]
-    store = expected["exporters"]["otlp_http/trace-store"]
-    if chart_values["traceStore"]["headers"]:
-        store["headers"] = chart_values["traceStore"]["headers"]
-    rendered = yaml.safe_load(_config_map_data(manifests(value_set), "collector-sampling", "config.yaml"))
-    assert rendered == expected
+# ---------------------------------------------------------------- Collector tiers
+
+# Tier -> the shared config it runs.
+TIER_CONFIGS = {
+    "collector": SHARED_ROUTING_CONFIG,
+    "collector-sampling": SHARED_COLLECTOR_CONFIG,
+}
+each_tier = pytest.mark.parametrize("component", sorted(TIER_CONFIGS))
 
 
 def _collector_env(docs: list[dict], component: str) -> dict[str, str]:
@@ -116,60 +114,145 @@ def _collector_env(docs: list[dict], component: str) -> dict[str, str]:
 
 
 @each_value_set
-def test_sampling_tier_config_passes_the_collectors_own_validation(value_set: ValueSet, tmp_path) -> None:
+def test_routing_tier_runs_the_shared_routing_config_unchanged(value_set: ValueSet) -> None:
+    """Byte for byte: everything cluster-specific comes in through its variables."""
+    rendered = _config_map_data(manifests(value_set), "collector", "config.yaml")
+    assert rendered == SHARED_ROUTING_CONFIG.read_text()
+
+
+@each_value_set
+def test_sampling_tier_runs_the_shared_collector_config(value_set: ValueSet) -> None:
+    """The shared config, changed only where the values say: the trace store's
+    headers. The sampling policy's numbers are its variables (below)."""
+    chart_values = values(value_set)
+    expected = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
+    store = expected["exporters"]["otlp_http/trace-store"]
+    if chart_values["traceStore"]["headers"]:
+        store["headers"] = chart_values["traceStore"]["headers"]
+    rendered = yaml.safe_load(_config_map_data(manifests(value_set), "collector-sampling", "config.yaml"))
+    assert rendered == expected
+
+
+# Variable of the shared config -> the key under collector.sampling that sets it.
+SAMPLING_VARIABLES = {
+    "SAMPLING_BASELINE_PERCENT": "baselinePercent",
+    "SAMPLING_SLOW_THRESHOLD_MS": "slowThresholdMs",
+    "SAMPLING_DECISION_WAIT": "decisionWait",
+}
+
+
+@each_value_set
+@pytest.mark.parametrize("variable", SAMPLING_VARIABLES)
+def test_sampling_policy_follows_the_values(value_set: ValueSet, variable: str) -> None:
+    """The Collector applies a variable's default only when it is unset, so the
+    chart always sets it, from values."""
+    wanted = values(value_set)["collector"]["sampling"][SAMPLING_VARIABLES[variable]]
+    env = _collector_env(manifests(value_set), "collector-sampling")
+    assert env.get(variable) == str(wanted)
+
+
+def test_a_value_set_changes_every_sampling_variable() -> None:
+    """So the check above can tell a value from the chart's default."""
+    default = values(next(v for v in VALUE_SETS if v.name == "default"))["collector"]["sampling"]
+    changed = values(next(v for v in VALUE_SETS if v.name == "sampling-10"))["collector"]["sampling"]
+    assert all(changed[key] != default[key] for key in SAMPLING_VARIABLES.values())
+
+
+@each_value_set
+@each_tier
+def test_tier_config_passes_the_collectors_own_validation(value_set: ValueSet, component: str, tmp_path) -> None:
     """The native Collector is built from the same components at the same
     release as the contrib image (observability/collector-builder.yaml), so its
-    `validate` parses this config exactly as the pod will."""
+    `validate` parses this config, with the pod's variables, exactly as the pod
+    will: an unknown key, in the config or in the routing tier's resolver
+    variable, fails."""
     collector = BIN / "otelcol-demo"
     if not collector.exists():
         pytest.skip(f"{collector.relative_to(REPO)} is not built: `python3 -m tools.native build` builds it")
     docs = manifests(value_set)
     config = tmp_path / "config.yaml"
-    config.write_text(_config_map_data(docs, "collector-sampling", "config.yaml"))
-    env = {**os.environ, **_collector_env(docs, "collector-sampling")}
+    config.write_text(_config_map_data(docs, component, "config.yaml"))
+    env = {**os.environ, **_collector_env(docs, component)}
     result = subprocess.run([str(collector), "validate", f"--config={config}"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @each_value_set
-def test_deployment_passes_what_the_collector_config_reads(value_set: ValueSet) -> None:
+@each_tier
+def test_deployment_passes_exactly_what_the_collector_config_reads(value_set: ValueSet, component: str) -> None:
     docs = manifests(value_set)
-    for component in ("collector", "collector-sampling"):
-        config = _config_map_data(docs, component, "config.yaml")
-        env = _collector_env(docs, component)
-        wanted = set(re.findall(r"\$\{env:([A-Z_]+)(?::-[^}]*)?\}", config))
-        assert wanted <= set(env), f"{component}: no value for {sorted(wanted - set(env))}"
+    config = _config_map_data(docs, component, "config.yaml")
+    env = _collector_env(docs, component)
+    wanted = set(re.findall(r"\$\{env:([A-Z_]+)(?::-[^}]*)?\}", config))
+    assert wanted == set(env), f"missing {sorted(wanted - set(env))}, unused {sorted(set(env) - wanted)}"
+
+
+# Tier -> its volumes: only the sampling tier queues on disk (the trace-store
+# exporter's file_storage); the routing tier's queue is in memory.
+TIER_VOLUMES = {
+    "collector": {"config"},
+    "collector-sampling": {"config", "queue"},
+}
+
+
+@each_value_set
+@each_tier
+def test_only_the_sampling_tier_has_a_queue_volume(value_set: ValueSet, component: str) -> None:
+    docs = manifests(value_set)
+    spec = find(docs, "Deployment", name(component))["spec"]["template"]["spec"]
+    assert {v["name"] for v in spec["volumes"]} == TIER_VOLUMES[component]
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    assert set(mounts) == TIER_VOLUMES[component]
+    if "queue" in mounts:
+        assert mounts["queue"] == _collector_env(docs, component)["COLLECTOR_QUEUE_DIR"]
+
+
+@each_value_set
+def test_spans_are_routed_over_at_least_two_samplers(value_set: ValueSet) -> None:
+    """The production shape: with one sampler the routing tier proves nothing."""
+    assert find(manifests(value_set), "Deployment", name("collector-sampling"))["spec"]["replicas"] >= 2
 
 
 # ---------------------------------------------------------------- routing tier
 
-# Every key the loadbalancing exporter accepts, from its config schema in
-# opentelemetry-collector-contrib (exporter/loadbalancingexporter/config.schema.yaml
-# and config.go). Its Go module is not served at v0.155.0, so the native build
-# cannot include it and this tier's config is checked here, key by key; the
-# contrib image 0.155.0 the chart runs does include the exporter.
+# Every key the load_balancing exporter accepts at 0.161.0 (the contrib image
+# the chart runs and the native build): its Config struct and config.schema.yaml
+# in opentelemetry-collector-contrib, exporter/loadbalancingexporter, v0.161.0.
+# `validate` above checks the same when the native Collector is built; this
+# table keeps the check when it is not.
 LOADBALANCING_KEYS = {
     "": {"protocol", "resolver", "routing_key", "routing_attributes", "sending_queue", "timeout", "retry_on_failure"},
     "protocol": {"otlp"},
     "resolver": {"static", "dns", "k8s", "aws_cloud_map"},
+    "resolver.static": {"hostnames"},
     "resolver.dns": {"hostname", "port", "interval", "timeout"},
+    "resolver.k8s": {"service", "ports", "timeout", "return_hostnames"},
+    "resolver.aws_cloud_map": {"namespace", "service_name", "health_status", "interval", "timeout", "port",
+                               "owner_account"},
 }
 ROUTING_KEYS = {"service", "traceID", "metric", "resource", "streamID", "attributes"}
 
 
-def _routing_config(value_set: ValueSet) -> dict:
-    return yaml.safe_load(_config_map_data(manifests(value_set), "collector", "config.yaml"))
+def _routing_exporter(value_set: ValueSet) -> dict:
+    """The routing tier's exporter as the Collector sees it: the environment
+    provider parses COLLECTOR_ROUTING_RESOLVER as YAML into `resolver`."""
+    docs = manifests(value_set)
+    config = yaml.safe_load(_config_map_data(docs, "collector", "config.yaml"))
+    exporter = config["exporters"]["load_balancing"]
+    assert exporter["resolver"] == "${env:COLLECTOR_ROUTING_RESOLVER}"
+    exporter["resolver"] = yaml.safe_load(_collector_env(docs, "collector")["COLLECTOR_ROUTING_RESOLVER"])
+    return exporter
 
 
 @each_value_set
-def test_routing_tier_uses_only_known_loadbalancing_keys(value_set: ValueSet) -> None:
-    exporter = _routing_config(value_set)["exporters"]["loadbalancing"]
+def test_routing_tier_uses_only_known_load_balancing_keys(value_set: ValueSet) -> None:
+    exporter = _routing_exporter(value_set)
     for path, allowed in LOADBALANCING_KEYS.items():
         node = exporter
         for part in filter(None, path.split(".")):
-            node = node[part]
-        assert set(node) <= allowed, f"loadbalancing.{path}: unknown keys {sorted(set(node) - allowed)}"
+            node = node.get(part, {})
+        assert set(node) <= allowed, f"load_balancing.{path}: unknown keys {sorted(set(node) - allowed)}"
     assert exporter["routing_key"] in ROUTING_KEYS
     assert "endpoint" not in exporter["protocol"]["otlp"], "the exporter sets each backend's endpoint itself"
 
@@ -179,27 +262,16 @@ def test_routing_tier_routes_by_trace_id_to_every_sampling_pod(value_set: ValueS
     """The DNS resolver's hostname is the headless Service of the sampling
     tier, so it resolves to one address per ready pod, at the pods' OTLP port."""
     docs = manifests(value_set)
-    exporter = _routing_config(value_set)["exporters"]["loadbalancing"]
+    chart_values = values(value_set)
+    exporter = _routing_exporter(value_set)
     assert exporter["routing_key"] == "traceID"
     sampling = find(docs, "Service", name("collector-sampling"))
     assert sampling["spec"].get("clusterIP") == "None", "the sampling Service must be headless"
+    assert list(exporter["resolver"]) == ["dns"]
     dns = exporter["resolver"]["dns"]
-    cluster_domain = values(value_set)["clusterDomain"]
-    assert dns["hostname"] == f"{name('collector-sampling')}.{NAMESPACE}.svc.{cluster_domain}"
+    assert dns["hostname"] == f"{name('collector-sampling')}.{NAMESPACE}.svc.{chart_values['clusterDomain']}"
     assert int(dns["port"]) == _service_port(docs, "collector-sampling", "otlp-grpc")
-    pipeline = _routing_config(value_set)["service"]["pipelines"]["traces"]
-    assert pipeline["exporters"] == ["loadbalancing"]
-
-
-@each_value_set
-def test_routing_tier_shares_receivers_limiter_and_telemetry(value_set: ValueSet) -> None:
-    shared = yaml.safe_load(SHARED_COLLECTOR_CONFIG.read_text())
-    routing = _routing_config(value_set)
-    assert routing["receivers"] == shared["receivers"]
-    assert routing["extensions"] == {"health_check": shared["extensions"]["health_check"]}
-    assert routing["processors"]["memory_limiter"] == shared["processors"]["memory_limiter"]
-    assert routing["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
-    assert routing["service"]["telemetry"] == shared["service"]["telemetry"]
+    assert dns["interval"] == chart_values["collector"]["routing"]["resolverInterval"]
 
 
 # ---------------------------------------------------------------- pods
