@@ -17,10 +17,20 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8083')}"
 wsgi_app = "wsgi:app"
 preload_app = False
 
-# Threads let one worker wait on a slow downstream call and keep serving.
+# One worker with 16 threads. A keep-alive connection stays on the worker
+# that accepted it, and a worker accepts even while all its threads are busy
+# (the request then waits in its queue): with 2 workers x 4 threads,
+# service-a's pooled connections were measured 12-14 of 16 on one worker, so
+# that worker's 4 threads, not the CPU, set service-c's throughput. The
+# requests mostly wait (simulated latency, downstream calls), so threads
+# serve them; a second worker would add an interpreter (~40 MiB) and its own
+# span exporter without taking load. Measured side by side with
+# benchmarks/saturation.py (`previous` = 2 x 4): saturation of
+# /api/demo/parallel x1.5-1.7. More processes: GUNICORN_CMD_ARGS="--workers N",
+# or more replicas (compose --scale, Kubernetes).
 worker_class = "gthread"
-workers = 2
-threads = 4
+workers = 1
+threads = 16
 
 # SIGTERM: refuse new connections at once (graceful_stop.py), give in-flight
 # requests up to graceful_timeout - _SPAN_FLUSH_S (10 s), end the server spans

@@ -26,6 +26,8 @@ from .settings import BIN, LOGS, LOOPBACK, REPO, Ports
 
 SERVICES = ("service-a", "service-b", "service-c")
 START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
+# service-b's V8 flags, as in its Dockerfile and `npm start` (service-b/README.md).
+NODE_FLAGS = ("--max-semi-space-size=16",)
 
 
 class NativeStack:
@@ -215,7 +217,7 @@ class NativeStack:
             return [str(BIN / "service-a")]
         if name == "service-b":
             node = settings.NODE_HOME / "bin" / "node"
-            return [str(node), "--require", "./src/instrumentation.js", "src/server.js"]
+            return [str(node), *NODE_FLAGS, "--require", "./src/instrumentation.js", "src/server.js"]
         return [str(settings.SERVICE_C_VENV / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"]
 
     def _service_process_env(self, name: str) -> dict[str, str]:

@@ -1,0 +1,670 @@
+"""Benchmark: saturation throughput of /api/demo/parallel, downstream timeouts
+at a steady rate below it, CPU per request and memory, for one configuration
+or several side by side.
+
+Prints figures; asserts nothing. Run after a build (`make build`):
+
+    python3 benchmarks/saturation.py                       # current vs previous, ~6 min
+    python3 benchmarks/saturation.py --rounds 2            # ABAB, medians
+    python3 benchmarks/saturation.py --configs current,untraced --no-ramp --steady-rate 200
+    python3 benchmarks/saturation.py --configs current,previous --no-ramp --steady-seconds 0 \
+        --soak-seconds 600 --soak-rate 100                 # memory after 10 min at 100 req/s
+    python3 benchmarks/saturation.py --gateway http://127.0.0.1:8080   # a stack already running
+
+What one measurement of a configuration does, through the gateway:
+1. saturation: a closed-loop ramp. K clients, each with one keep-alive
+   connection, send requests back to back for --step-seconds; K grows
+   (1, 2, 4, 6, 8, 12, ... 128) until requests/s stops rising (two steps in
+   a row under +3 % of the best). The saturation throughput is the best
+   step's requests/s.
+2. steady: an open-loop load at --steady-fraction (0.9) of that saturation,
+   or at --steady-rate, for --steady-seconds: request n leaves at
+   start + n/rate, whatever the answers do ("late" counts requests the client
+   itself sent over 100 ms late). Counted: statuses, no answers, and
+   downstream timeouts, read from the answer's `results`
+   (`{"error": "timeout"}` for service-b or service-c, docs/contract.md),
+   p50 / p99 / max latency and, when the benchmark started the stack, CPU
+   milliseconds per request of each process (/proc utime + stime, children
+   included).
+3. soak (only with --soak-seconds): a steady load at --soak-rate, resident
+   memory (RSS) of every process sampled every 30 s, and PSS at the end (a
+   sum of RSS counts pages shared by gunicorn's or nginx's processes twice).
+
+Configurations (--configs; CONFIGS below) are what the benchmark changes in
+the stack it starts: environment for every service, service-b's V8 flags,
+service-a built from another git revision. `current` is the committed stack;
+`previous` restores what the fixes of this benchmark's revision changed
+(service-c 2 workers x 4 threads, service-b without its V8 flag, service-a
+from --previous-ref), so the two are measured in one run; `untraced`
+(OTEL_SDK_DISABLED) and `unexported` (OTEL_TRACES_EXPORTER=none) measure what
+tracing costs; --define adds more. With --rounds N the configurations are
+measured alternately (ABAB...), each on a freshly started stack, so a busy
+machine's noise falls on all of them alike; the table shows medians and the
+ratio of the first configuration to the second. Only one stack runs at a time.
+
+Importable (e.g. by a report generator); each function returns a dataclass
+of figures and asserts nothing:
+- `find_saturation(gateway, step_seconds) -> Saturation` (`.rps`, `.best`, `.steps`)
+- `closed_loop(gateway, concurrency, seconds) -> Step`
+- `steady_load(gateway, rate, seconds, processes=None) -> Steady`
+- `soak(gateway, rate, seconds, processes) -> Soak`
+- `measure(gateway, processes=None, **options) -> Figures` (ramp, steady, soak)
+- `measure_config(name, **options) -> Figures`: starts the native stack with
+  configuration `name`, measures it and always stops it again.
+`processes` maps a process name to its pid (`pids(stack)` of a running
+NativeStack); without it CPU and memory are not reported. Traffic goes to
+loopback only; every loop is bounded by time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import http.client
+import json
+import math
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.native_startup import rss_mib  # noqa: E402
+from tools.native.process import StartupError  # noqa: E402
+from tools.native.settings import NATIVE, REPO, Ports  # noqa: E402
+from tools.native.stack import NODE_FLAGS, NativeStack  # noqa: E402
+
+PATH = "/api/demo/parallel"
+DOWNSTREAMS = ("service-b", "service-c")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+REQUEST_TIMEOUT_S = 15.0
+CONCURRENCY_STEPS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+PLATEAU_GAIN = 1.03  # a step must beat the best by 3 % to count as rising
+PLATEAU_STEPS = 2  # this many steps in a row without rising end the ramp
+SOAK_SAMPLE_S = 30.0
+CLOCK_TICKS = 100  # /proc/<pid>/stat times are in clock ticks (USER_HZ, 100 on Linux)
+
+
+
+@dataclass(frozen=True)
+class Config:
+    """What differs from the committed stack: environment added to every
+    service, service-b's V8 flags, service-a built from another git revision
+    (None: as committed)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    node_flags: tuple[str, ...] | None = None
+    service_a_ref: str | None = None
+
+
+# The revision before this benchmark's fixes: `--previous-ref` overrides it.
+PREVIOUS_REF = "a96e169"
+# `previous` restores what the fixes changed, so both are measured in one run.
+PREVIOUS = Config(
+    # service-c/gunicorn.conf.py: 2 workers x 4 threads before.
+    {"GUNICORN_CMD_ARGS": "--workers 2 --threads 4"},
+    # service-b: V8 sized its young generation from the host's memory.
+    node_flags=(),
+    # service-a/downstream.go: 16 idle connections per downstream host.
+    service_a_ref=PREVIOUS_REF,
+)
+# No spans at all (context is still propagated).
+UNTRACED_ENV = {"OTEL_SDK_DISABLED": "true"}
+CONFIGS: dict[str, Config] = {
+    "current": Config(),
+    "previous": PREVIOUS,
+    "untraced": Config(UNTRACED_ENV),
+    # service-a and service-c record spans but export none; service-b then
+    # records none (its SDK registers no tracer provider without an exporter).
+    "unexported": Config({"OTEL_TRACES_EXPORTER": "none"}),
+    "previous-untraced": dataclasses.replace(PREVIOUS, env={**PREVIOUS.env, **UNTRACED_ENV}),
+}
+
+
+# ---------------------------------------------------------------- one request
+@dataclass
+class Outcome:
+    status: int | None  # None: no answer
+    ms: float
+    timeouts: tuple[str, ...] = ()  # downstreams whose call timed out
+
+
+def downstream_timeouts(body: bytes) -> tuple[str, ...]:
+    """Which downstream calls the answer reports as timed out (contract: results)."""
+    try:
+        results = json.loads(body).get("results", {})
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(name for name in DOWNSTREAMS
+                 if isinstance(results.get(name), dict) and results[name].get("error") == "timeout")
+
+
+class Client:
+    """One keep-alive connection to the gateway, reopened after any failure."""
+
+    def __init__(self, gateway: str):
+        parts = urllib.parse.urlsplit(gateway)
+        if parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"traffic goes to loopback only, not {gateway}")
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self, path: str = PATH) -> Outcome:
+        began = time.perf_counter()
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
+            body = response.read()
+            if response.will_close:
+                self.close()
+            return Outcome(response.status, (time.perf_counter() - began) * 1000, downstream_timeouts(body))
+        except (OSError, http.client.HTTPException):
+            self.close()
+            return Outcome(None, (time.perf_counter() - began) * 1000)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: a latency some request really had (nan when none)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+# ---------------------------------------------------------------- processes
+def pids(stack: NativeStack) -> dict[str, int]:
+    return {name: proc.popen.pid for name, proc in stack.processes.items() if proc.running}
+
+
+def _family(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its children (gunicorn and nginx workers)."""
+    total = 0
+    for one in _family(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / CLOCK_TICKS
+
+
+def cpu_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in (processes or {}).items()}
+
+
+def memory_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
+    """Resident memory (RSS) per process, children included."""
+    return {name: rss_mib(pid) for name, pid in (processes or {}).items()}
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size of a process and its children: pages shared between
+    processes (gunicorn's forked worker, nginx's workers) count once in a sum."""
+    total_kib = 0
+    for one in _family(pid):
+        for line in Path(f"/proc/{one}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total_kib += int(line.split()[1])
+    return total_kib / 1024
+
+
+def pss_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
+    return {name: pss_mib(pid) for name, pid in (processes or {}).items()}
+
+
+# ---------------------------------------------------------------- saturation
+@dataclass
+class Step:
+    concurrency: int
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[str, int]
+    timeouts: dict[str, int]  # downstream -> calls that timed out
+
+
+def closed_loop(gateway: str, concurrency: int, seconds: float) -> Step:
+    """`concurrency` clients send back to back for `seconds`."""
+    stop_at = time.monotonic() + seconds
+    outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
+
+    def client(slot: int) -> None:
+        connection = Client(gateway)
+        try:
+            while time.monotonic() < stop_at:
+                outcomes[slot].append(connection.get())
+        finally:
+            connection.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    every = [o for per_client in outcomes for o in per_client]
+    latencies = [o.ms for o in every if o.status is not None]
+    return Step(concurrency, elapsed, len(every), len(every) / elapsed, percentile(latencies, 0.5),
+                percentile(latencies, 0.99), _statuses(every), _timeouts(every))
+
+
+def _statuses(outcomes: list[Outcome]) -> dict[str, int]:
+    return dict(Counter("none" if o.status is None else str(o.status) for o in outcomes).most_common())
+
+
+def _timeouts(outcomes: list[Outcome]) -> dict[str, int]:
+    return {name: sum(name in o.timeouts for o in outcomes) for name in DOWNSTREAMS}
+
+
+@dataclass
+class Saturation:
+    steps: list[Step]
+
+    @property
+    def best(self) -> Step:
+        return max(self.steps, key=lambda s: s.rps)
+
+    @property
+    def rps(self) -> float:
+        return self.best.rps
+
+
+def find_saturation(gateway: str, step_seconds: float = 6.0, steps: tuple[int, ...] = CONCURRENCY_STEPS,
+                    on_step=None) -> Saturation:
+    """Ramp the closed-loop concurrency until requests/s stops rising."""
+    done: list[Step] = []
+    flat = 0
+    for concurrency in steps:
+        step = closed_loop(gateway, concurrency, step_seconds)
+        if on_step:
+            on_step(step)
+        rising = not done or step.rps > PLATEAU_GAIN * max(s.rps for s in done)
+        done.append(step)
+        flat = 0 if rising else flat + 1
+        if flat >= PLATEAU_STEPS:
+            break
+    return Saturation(done)
+
+
+# ---------------------------------------------------------------- steady load
+@dataclass
+class Steady:
+    rate: float
+    seconds: float
+    sent: int
+    statuses: dict[str, int]
+    timeouts: dict[str, int]
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    late: int  # requests that left over 100 ms after their slot (the client fell behind)
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)  # per process, and "total"
+
+    @property
+    def not_ok(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status != "200")
+
+
+def steady_load(gateway: str, rate: float, seconds: float, processes: dict[str, int] | None = None,
+                workers: int = 128) -> Steady:
+    """Open loop: request n leaves at start + n/rate for `seconds`."""
+    local = threading.local()
+    clients: list[Client] = []
+    outcomes: list[Outcome] = []
+    late = 0
+    count = int(rate * seconds)
+
+    def one(slot: float) -> None:
+        nonlocal late
+        if time.monotonic() - slot > 0.1:
+            late += 1
+        if not hasattr(local, "client"):
+            local.client = Client(gateway)
+            clients.append(local.client)
+        outcomes.append(local.client.get())
+
+    cpu_before = cpu_snapshot(processes)
+    began = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="steady")
+    try:
+        for n in range(count):
+            slot = began + n / rate
+            time.sleep(max(0.0, slot - time.monotonic()))
+            pool.submit(one, slot)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for client in clients:
+            client.close()
+    elapsed = time.monotonic() - began
+    cpu_after = cpu_snapshot(processes)
+    latencies = [o.ms for o in outcomes if o.status is not None]
+    cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(outcomes))
+           for name in cpu_before if name in cpu_after}
+    if cpu:
+        cpu["total"] = sum(cpu.values())
+    return Steady(rate, elapsed, len(outcomes), _statuses(outcomes), _timeouts(outcomes),
+                  percentile(latencies, 0.5), percentile(latencies, 0.99), max(latencies, default=math.nan),
+                  late, cpu)
+
+
+# ---------------------------------------------------------------- memory
+@dataclass
+class Soak:
+    rate: float
+    seconds: float
+    samples: list[tuple[float, dict[str, float]]]  # (seconds since start, RSS MiB per process)
+    steady: Steady
+    final_pss_mib: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def final_mib(self) -> dict[str, float]:
+        last = dict(self.samples[-1][1]) if self.samples else {}
+        if last:
+            last["total"] = sum(last.values())
+        return last
+
+
+def soak(gateway: str, rate: float, seconds: float, processes: dict[str, int]) -> Soak:
+    """A steady load for `seconds`, resident memory sampled every 30 s and at the end."""
+    samples: list[tuple[float, dict[str, float]]] = [(0.0, memory_snapshot(processes))]
+    stop = threading.Event()
+    began = time.monotonic()
+
+    def sample() -> None:
+        while not stop.wait(SOAK_SAMPLE_S):
+            samples.append((time.monotonic() - began, memory_snapshot(processes)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        steady = steady_load(gateway, rate, seconds, processes)
+    finally:
+        stop.set()
+        sampler.join()
+    samples.append((time.monotonic() - began, memory_snapshot(processes)))
+    return Soak(rate, seconds, samples, steady, pss_snapshot(processes))
+
+
+# ---------------------------------------------------------------- one configuration
+@dataclass
+class Figures:
+    config: str
+    saturation: Saturation | None  # None: the ramp was skipped
+    steady: Steady | None
+    memory_mib: dict[str, float]  # RSS at the end (after the soak, if any), per process; {} without processes
+    pss_mib: dict[str, float] = field(default_factory=dict)  # PSS, the same moment
+    soak: Soak | None = None
+
+
+def measure(gateway: str, processes: dict[str, int] | None = None, *, step_seconds: float = 6.0,
+            steady_fraction: float = 0.9, steady_seconds: float = 30.0, steady_rate: float | None = None,
+            soak_seconds: float = 0.0, soak_rate: float = 100.0, ramp: bool = True, config: str = "",
+            progress=None) -> Figures:
+    """Saturation ramp, then a steady load at `steady_fraction` of it or at
+    `steady_rate` (and a soak). Without the ramp only a steady_rate can be used."""
+    say = progress or (lambda _line: None)
+    for _ in range(20):  # warm-up: connections, JIT, first spans exported
+        Client(gateway).get()
+    saturation = None
+    if ramp:
+        saturation = find_saturation(gateway, step_seconds, on_step=lambda s: say(f"  [{config}] {step_line(s)}"))
+        say(f"  [{config}] saturation {saturation.rps:.1f} req/s at concurrency {saturation.best.concurrency}")
+    steady = None
+    if steady_seconds > 0 and (steady_rate or saturation):
+        steady = steady_load(gateway, steady_rate or steady_fraction * saturation.rps, steady_seconds, processes)
+        say(f"  [{config}] {steady_line(steady)}")
+    soaked = None
+    if soak_seconds > 0 and processes:
+        soaked = soak(gateway, soak_rate, soak_seconds, processes)
+        say(f"  [{config}] soak {soak_rate:g} req/s {soak_seconds:g} s: "
+            + " ".join(f"{n} {m:.0f}" for n, m in soaked.final_mib.items()) + " MiB")
+    memory, pss = memory_snapshot(processes), pss_snapshot(processes)
+    return Figures(config, saturation, steady, memory, pss, soaked)
+
+
+def service_a_binary(ref: str) -> Path:
+    """service-a built from git revision `ref` (its folder only), kept under .native/bench."""
+    sha = subprocess.run(["git", "rev-parse", "--short=12", f"{ref}^{{commit}}"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    binary = NATIVE / "bench" / f"service-a-{sha}"
+    if not binary.exists():
+        with tempfile.TemporaryDirectory() as tree:
+            archive = subprocess.run(["git", "archive", sha, "service-a"], cwd=REPO, check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+            subprocess.run(["go", "build", "-o", str(binary), "."], cwd=Path(tree) / "service-a", check=True)
+    return binary
+
+
+class ConfiguredStack(NativeStack):
+    """The native stack with a configuration's changes to the services."""
+
+    def __init__(self, ports: Ports, config: Config):
+        super().__init__(ports)
+        self.config = config
+        self.service_a = service_a_binary(config.service_a_ref) if config.service_a_ref else None
+
+    def _service_process_env(self, name: str) -> dict[str, str]:
+        return {**super()._service_process_env(name), **self.config.env}
+
+    def _service_command(self, name: str) -> list[str]:
+        command = super()._service_command(name)
+        if name == "service-a" and self.service_a:
+            return [str(self.service_a)]
+        if name != "service-b" or self.config.node_flags is None:
+            return command
+        return [command[0], *self.config.node_flags, *command[1 + len(NODE_FLAGS):]]
+
+
+def measure_config(config: str, progress=None, **options) -> Figures:
+    """Start the native stack with configuration `config` (CONFIGS), measure, stop."""
+    base = NativeStack.from_repo()
+    stack = ConfiguredStack(base.ports, CONFIGS[config])
+    stack.start(build_first=False)  # on failure it stops what it had started
+    try:
+        return measure(stack.gateway_url, pids(stack), config=config, progress=progress, **options)
+    finally:
+        _stop(stack)
+
+
+def _stop(stack: NativeStack) -> None:
+    """Stop the stack; a second Ctrl-C must not cut that short and orphan children."""
+    if threading.current_thread() is not threading.main_thread():
+        stack.stop()
+        return
+    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stack.stop()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+# ---------------------------------------------------------------- printing
+def _counts(counts: dict[str, int]) -> str:
+    return " ".join(f"{k}x{v}" for k, v in counts.items()) or "-"
+
+
+def step_line(step: Step) -> str:
+    return (f"K={step.concurrency:<3} {step.rps:7.1f} req/s  p50 {step.p50_ms:7.1f} ms  p99 {step.p99_ms:7.1f} ms  "
+            f"statuses {_counts(step.statuses)}  "
+            f"timeouts B {step.timeouts['service-b']} C {step.timeouts['service-c']}")
+
+
+def steady_line(steady: Steady) -> str:
+    cpu = f"  cpu {steady.cpu_ms_per_request['total']:.2f} ms/req" if steady.cpu_ms_per_request else ""
+    return (f"steady {steady.rate:.1f} req/s x {steady.seconds:.0f} s: {steady.sent} sent, "
+            f"statuses {_counts(steady.statuses)}, timeouts B {steady.timeouts['service-b']} "
+            f"C {steady.timeouts['service-c']}, p50 {steady.p50_ms:.1f} p99 {steady.p99_ms:.1f} "
+            f"max {steady.max_ms:.0f} ms, late {steady.late}{cpu}")
+
+
+def _median(values: list[float]) -> float:
+    values = [v for v in values if not math.isnan(v)]
+    return statistics.median(values) if values else math.nan
+
+
+def print_table(results: dict[str, list[Figures]]) -> None:
+    names = list(results)
+    rows: list[tuple[str, list[float]]] = []
+    if all(f.saturation for n in names for f in results[n]):
+        rows += [
+            ("saturation req/s", [_median([f.saturation.rps for f in results[n]]) for n in names]),
+            ("p50 ms at saturation", [_median([f.saturation.best.p50_ms for f in results[n]]) for n in names]),
+        ]
+    steadies = {n: [f.steady for f in results[n] if f.steady] for n in names}
+    if all(steadies.values()):
+        rows += [
+            ("steady rate req/s", [_median([s.rate for s in steadies[n]]) for n in names]),
+            ("steady p50 ms", [_median([s.p50_ms for s in steadies[n]]) for n in names]),
+            ("steady p99 ms", [_median([s.p99_ms for s in steadies[n]]) for n in names]),
+            ("steady not-200 (sum)", [float(sum(s.not_ok for s in steadies[n])) for n in names]),
+            ("steady B timeouts (sum)", [float(sum(s.timeouts["service-b"] for s in steadies[n])) for n in names]),
+            ("steady C timeouts (sum)", [float(sum(s.timeouts["service-c"] for s in steadies[n])) for n in names]),
+        ]
+        processes = sorted({p for n in names for s in steadies[n] for p in s.cpu_ms_per_request})
+        rows += [(f"cpu ms/req {p}", [_median([s.cpu_ms_per_request.get(p, math.nan) for s in steadies[n]])
+                                      for n in names]) for p in processes]
+    processes = sorted({p for n in names for f in results[n] for p in f.memory_mib})
+    rows += [(f"rss MiB {p}", [_median([f.memory_mib.get(p, math.nan) for f in results[n]]) for n in names])
+             for p in processes]
+    if processes:
+        rows.append(("rss MiB total", [_median([sum(f.memory_mib.values()) for f in results[n]]) for n in names]))
+        rows.append(("pss MiB total", [_median([sum(f.pss_mib.values()) for f in results[n]]) for n in names]))
+    if not rows:
+        return
+    width = max(len(r[0]) for r in rows)
+    ratio = len(names) >= 2
+    header = f"{'':<{width}}  " + "  ".join(f"{n:>18}" for n in names) + (f"  {names[0] + '/' + names[1]:>20}"
+                                                                          if ratio else "")
+    print(f"\nmedians over rounds ({', '.join(f'{n}: {len(results[n])}' for n in names)})\n{header}")
+    for label, values in rows:
+        line = f"{label:<{width}}  " + "  ".join(f"{v:18.2f}" for v in values)
+        if ratio:
+            line += f"  {values[0] / values[1]:20.2f}" if values[1] and not math.isnan(values[1]) else f"  {'-':>20}"
+        print(line)
+
+
+def print_soak(figures: Figures) -> None:
+    if not figures.soak:
+        return
+    print(f"\n[{figures.config}] resident memory (MiB) during {figures.soak.seconds:g} s at {figures.soak.rate:g} req/s"
+          f" ({steady_line(figures.soak.steady)})")
+    names = list(figures.soak.samples[0][1])
+    print(f"  {'t s':>6}  " + "  ".join(f"{n:>10}" for n in names) + f"  {'total':>10}")
+    for at, sample in figures.soak.samples:
+        print(f"  {at:6.0f}  " + "  ".join(f"{sample.get(n, math.nan):10.1f}" for n in names)
+              + f"  {sum(sample.values()):10.1f}")
+    pss = figures.soak.final_pss_mib
+    print(f"  {'PSS':>6}  " + "  ".join(f"{pss.get(n, math.nan):10.1f}" for n in names)
+          + f"  {sum(pss.values()):10.1f}")
+
+
+# ---------------------------------------------------------------- command line
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="current,previous",
+                        help=f"comma-separated configurations, side by side (known: {', '.join(CONFIGS)}; "
+                             "default current,previous)")
+    parser.add_argument("--rounds", type=int, default=1, help="measurements of each configuration, alternating")
+    parser.add_argument("--step-seconds", type=float, default=6.0, help="length of one ramp step (default 6)")
+    parser.add_argument("--steady-fraction", type=float, default=0.9,
+                        help="steady rate as a fraction of the saturation (default 0.9)")
+    parser.add_argument("--steady-seconds", type=float, default=30.0, help="0 skips the steady load (default 30)")
+    parser.add_argument("--soak-seconds", type=float, default=0.0, help="memory soak length (default 0: none)")
+    parser.add_argument("--soak-rate", type=float, default=100.0, help="memory soak rate, req/s (default 100)")
+    parser.add_argument("--define", action="append", default=[], metavar="NAME:KEY=VALUE[;KEY=VALUE]",
+                        help="one more configuration: the committed one with this environment added "
+                             "(repeatable; then name it in --configs)")
+    parser.add_argument("--previous-ref", default=PREVIOUS_REF,
+                        help=f"git revision whose service-a the previous* configurations run (default {PREVIOUS_REF})")
+    parser.add_argument("--steady-rate", type=float,
+                        help="steady load at this many req/s instead of a fraction of the saturation "
+                             "(compares CPU per request at one rate)")
+    parser.add_argument("--no-ramp", dest="ramp", action="store_false",
+                        help="skip the saturation ramp (then only --steady-rate and the soak run)")
+    parser.add_argument("--gateway", help="measure this running gateway (loopback only) instead of starting "
+                                          "the stack; no configurations, CPU or memory then")
+    args = parser.parse_args()
+    for definition in args.define:
+        name, _, assignments = definition.partition(":")
+        pairs = [a.partition("=") for a in assignments.split(";") if a]
+        if not name or not pairs or any(not key or not eq for key, eq, _ in pairs):
+            parser.error(f"--define {definition!r}: expected NAME:KEY=VALUE[;KEY=VALUE]")
+        CONFIGS[name] = Config({key: value for key, _, value in pairs})
+    args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = [c for c in args.configs if c not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configuration(s) {unknown}; known: {', '.join(CONFIGS)}")
+    if args.gateway and urllib.parse.urlsplit(args.gateway).hostname not in LOOPBACK_HOSTS:
+        parser.error("--gateway must point at 127.0.0.1 or localhost")
+    if not args.ramp and not args.steady_rate and not args.soak_seconds:
+        parser.error("--no-ramp needs --steady-rate or --soak-seconds")
+    if args.rounds < 1 or args.step_seconds <= 0 or not 0 < args.steady_fraction <= 1:
+        parser.error("--rounds at least 1, --step-seconds positive, --steady-fraction in (0, 1]")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    for name, config in CONFIGS.items():
+        if config.service_a_ref:
+            CONFIGS[name] = dataclasses.replace(config, service_a_ref=args.previous_ref)
+    options = dict(steady_rate=args.steady_rate, ramp=args.ramp, step_seconds=args.step_seconds,
+                   steady_fraction=args.steady_fraction, steady_seconds=args.steady_seconds,
+                   soak_seconds=args.soak_seconds, soak_rate=args.soak_rate)
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    # A kill cleans up like Ctrl-C (measure_config always stops its stack).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    results: dict[str, list[Figures]] = {}
+    try:
+        if args.gateway:
+            results["gateway"] = [measure(args.gateway.rstrip("/"), config="gateway", progress=say,
+                                          **{**options, "soak_seconds": 0})]
+        else:
+            NativeStack.from_repo().build()
+            for round_number in range(args.rounds):
+                for config in args.configs:
+                    say(f"round {round_number + 1}/{args.rounds}, configuration {config!r} "
+                        f"({CONFIGS[config]})")
+                    results.setdefault(config, []).append(measure_config(config, progress=say, **options))
+    except (StartupError, subprocess.CalledProcessError) as error:
+        print(f"saturation: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        if not results:
+            return 130
+    print_table(results)
+    for figures in (f for runs in results.values() for f in runs):
+        print_soak(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
