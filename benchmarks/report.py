@@ -66,6 +66,7 @@ class Plan:
     queryable_samples: int
     latency_s: float
     latency_rate: float
+    latency_users: int
     saturation_s: float
     curve_s: float
     completeness_s: float
@@ -76,12 +77,14 @@ class Plan:
     memory_interval_s: float
 
 
-FULL = Plan(soak_s=600, soak_rate=100, soak_users=60, queryable_samples=40, latency_s=60, latency_rate=20,
-            saturation_s=20, curve_s=15, completeness_s=60, completeness_settle_s=120, pairs=2, arm_s=15,
-            arm_saturation_s=10, memory_interval_s=1.0)
-QUICK = Plan(soak_s=10, soak_rate=100, soak_users=60, queryable_samples=5, latency_s=8, latency_rate=20,
-             saturation_s=4, curve_s=3, completeness_s=5, completeness_settle_s=30, pairs=1, arm_s=3,
-             arm_saturation_s=3, memory_interval_s=0.5)
+FULL = Plan(soak_s=600, soak_rate=100, soak_users=60, queryable_samples=40,
+            latency_s=60, latency_rate=20, latency_users=30, saturation_s=20, curve_s=15,
+            completeness_s=60, completeness_settle_s=120, pairs=2, arm_s=15, arm_saturation_s=10,
+            memory_interval_s=1.0)
+QUICK = Plan(soak_s=10, soak_rate=100, soak_users=60, queryable_samples=5,
+             latency_s=8, latency_rate=20, latency_users=30, saturation_s=4, curve_s=3,
+             completeness_s=5, completeness_settle_s=30, pairs=1, arm_s=3, arm_saturation_s=3,
+             memory_interval_s=0.5)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,8 +154,8 @@ class Run:
         if self.saturation is None:
             self.stage("saturation")
             self.saturation = saturation_rps(self.stack.gateway_url, self.plan.saturation_s)
-            self.saturation_note = (f"measured: {self.plan.saturation_s:g} s closed loop, 32 clients "
-                                    "(benchmarks/saturation_stand_in.py)")
+            self.saturation_note = (f"measured for {self.plan.saturation_s:g} s by `{saturation_rps.__module__}."
+                                    f"saturation_rps`: {saturation_rps.__doc__.strip().splitlines()[0].rstrip('.')}")
             print(f"[bench] saturation {self.saturation:.1f} req/s", flush=True)
         return self.saturation
 
@@ -177,13 +180,14 @@ class Run:
         found = measure.queryable_delays(self.stack, self.parallel["tree"], self.plan.queryable_samples, self.run_id)
         plots.queryable_cdf(found.by_id_s, found.by_search_s, self.plot_dir / "queryable.png")
         rows = []
-        for label, values in (("by id, trace complete", found.by_id_s), ("by search (service + tag)", found.by_search_s)):
+        for label, values in (("by id, trace complete", found.by_id_s),
+                              ("by search (service + tag)", found.by_search_s)):
             d = Distribution.of(values)
             rows.append([f"Jaeger v2, native: {label}", str(d.count), number(d.p50, 2), number(d.p95, 2),
                          number(d.p99, 2), number(d.max, 2), "measured by this run"])
-        rows += [["Tempo 2.9, compose: by id", "–", "~0.3", "–", "–", "–", "documented, not measured by this run"],
-                 ["Tempo 2.9, compose: by TraceQL search", "–", "~3", "–", "–", "–",
-                  "documented, not measured by this run"]]
+        documented = "documented, not measured by this run"
+        rows += [["Tempo 2.9, compose: by id", "–", "~0.3", "–", "–", "–", documented],
+                 ["Tempo 2.9, compose: by TraceQL search", "–", "~3", "–", "–", "–", documented]]
         self.sections.append("\n".join([
             "## Response → queryable",
             "",
@@ -210,8 +214,8 @@ class Run:
     def latency(self) -> None:
         plan = self.plan
         self.stage("latency")
-        records = measure.locust_mix(self.stack.gateway_url, plan.latency_rate, 30, plan.latency_s, self.workdir,
-                                     "latency")
+        records = measure.locust_mix(self.stack.gateway_url, plan.latency_rate, plan.latency_users, plan.latency_s,
+                                     self.workdir, "latency")
         by_scenario: dict[str, list[float]] = defaultdict(list)
         designed: Counter = Counter()
         for record in records:
@@ -228,8 +232,9 @@ class Run:
             "## Latency per scenario",
             "",
             f"The scenario mix (each scenario in the proportion of its `load_weight` in `scenarios/scenarios.json`) "
-            f"through Locust: `python -m load --rate {plan.latency_rate:g} --users 30 --duration {plan.latency_s:g}s "
-            f"--record FILE`, {len(records)} requests. Latency is Locust's response time through the gateway. "
+            f"through Locust: `python -m load --rate {plan.latency_rate:g} --users {plan.latency_users} "
+            f"--duration {plan.latency_s:g}s --record FILE`, {len(records)} requests. Latency is Locust's "
+            "response time through the gateway. "
             "`failure-timeout` and `b-timeout` wait for the 2 s downstream timeout by design.",
             "",
             markdown_table(["scenario", "n", "designed status %", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows),
@@ -345,7 +350,7 @@ class Run:
             f"gateway; only the three services restart between arms, traced (as shipped) or untraced "
             f"(`{' '.join(f'{k}={v}' for k, v in measure.UNTRACED_ENV.items())}`: no SDK in any service), and the "
             "order flips every pair (ABBA). Each arm: a few seconds of warm-up, the saturation throughput "
-            f"({plan.arm_saturation_s:g} s closed loop, 32 clients), then {plan.arm_s:g} s open loop at "
+            f"({plan.arm_saturation_s:g} s, measured as above), then {plan.arm_s:g} s open loop at "
             f"{rate:.1f} req/s (half the traced saturation, the same for both sides) for p50/p99 and the "
             "whole stack's CPU per request: user + system time of every stack process and its workers "
             "(gateway, services, Collector, Jaeger; not the load generator), from /proc, over that window, "

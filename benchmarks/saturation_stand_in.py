@@ -22,7 +22,7 @@ REQUEST_TIMEOUT_S = 15.0
 
 
 def saturation_rps(gateway_url: str, seconds: float = 15.0, concurrency: int = 32) -> float:
-    """200 answers per second of /api/demo/parallel with `concurrency` requests always in flight."""
+    """200 answers per second of /api/demo/parallel, closed loop, `concurrency` (32) requests always in flight."""
     url = gateway_url.rstrip("/") + PATH
     deadline = time.monotonic() + seconds
     ok = [0] * concurrency
