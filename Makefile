@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: up build test chaos demo load compose-check
+.PHONY: up build test chaos demo load bench compose-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
 	$(PYTHON) -m tools.native up
@@ -29,6 +29,14 @@ DURATION ?= 60s
 load:   ## steady traffic through the gateway of a running stack (make up), headless, with a summary
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
 	.venv/bin/python -m load --rate $(RATE) --users $(USERS) --duration $(DURATION)
+
+# `make bench BENCH_ARGS=--quick`: every stage for seconds; `--stages memory,latency`: only those
+# (benchmarks/report.py --help lists them).
+BENCH_ARGS ?=
+
+bench:  ## starts the native stack, measures, writes docs/performance.md and its plots (about 20 min)
+	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
+	.venv/bin/python benchmarks/report.py $(BENCH_ARGS)
 
 compose-check:  ## needs Docker: compose stack up, e2e suite on Tempo, Loki/Prometheus/Grafana checks, down
 	.venv/bin/python -m tools.compose_check

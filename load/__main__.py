@@ -35,7 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", help="gateway base URL (default: the native gateway, GATEWAY_PORT in .env)")
     parser.add_argument("--passes", type=int, default=0,
                         help="stop after this many passes through the scenario mix (0: only the duration)")
-    parser.add_argument("--record", help="write one JSON line per request (scenario, X-Trace-ID, status) here")
+    parser.add_argument("--record", help="write one JSON line per request (scenario, X-Trace-ID, status, latency) here")
     args = parser.parse_args(argv)
     if not args.rate > 0 or args.users < 1 or args.passes < 0:
         parser.error("--rate must be above 0, --users at least 1, --passes 0 or more")

@@ -46,7 +46,7 @@ def add_options(parser) -> None:
     parser.add_argument("--passes", type=int, default=0, env_var="LOCUST_PASSES",
                         help="stop after this many passes through the scenario mix; 0: no limit (default)")
     parser.add_argument("--record", default="", include_in_web_ui=False,
-                        help="write one JSON line per request (scenario, X-Trace-ID, status) to this file")
+                        help="write one JSON line per request (scenario, X-Trace-ID, status, latency) to this file")
 
 
 @dataclass
@@ -117,13 +117,16 @@ class ScenarioUser(HttpUser):
                 response.failure(f"X-Trace-ID came back as {echoed!r}")
             else:
                 response.success()
-            self._record(scenario, x_trace_id, status, response.headers.get("traceresponse", ""))
+            self._record(scenario, x_trace_id, status, response.headers.get("traceresponse", ""),
+                         response.request_meta["response_time"])
 
-    def _record(self, scenario: dict, x_trace_id: str, status: int, traceresponse: str) -> None:
+    def _record(self, scenario: dict, x_trace_id: str, status: int, traceresponse: str, elapsed_ms: float) -> None:
         if _run.record is None:
             return
+        # elapsed_ms is Locust's own response time: the latency figures of benchmarks/report.py.
         line = {"scenario": scenario["name"], "x_trace_id": x_trace_id, "status": status,
-                "expect_status": scenario["expect_status"], "traceresponse": traceresponse}
+                "expect_status": scenario["expect_status"], "traceresponse": traceresponse,
+                "elapsed_ms": round(elapsed_ms, 2)}
         _run.record.write(json.dumps(line) + "\n")
         _run.record.flush()
 
