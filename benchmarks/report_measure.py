@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ import yaml
 
 from benchmarks.native_startup import rss_mib
 from benchmarks.report_text import Distribution, collector_counters, counter_deltas, ratio
-from benchmarks.saturation_stand_in import saturation_rps
+from benchmarks.saturation import find_saturation
 from tests.chaos.load import Load, Sent, count_complete, incomplete_reason
 from tests.stores.jaeger import JaegerStore
 from tests.support.polling import NotYet, PollTimeout, poll_until
@@ -80,11 +81,23 @@ class BenchStack(NativeStack):
             env.update(UNTRACED_ENV)
         return env
 
+    def restart_collector(self, overrides: dict[str, str]) -> None:
+        """Restart the Collector with these variables on top of the shipped ones."""
+        self.collector_overrides = dict(overrides)
+        self.stop_component("collector")
+        self.start_component("collector")
+
     def restart_services(self, traced: bool) -> None:
         self.traced = traced
         for name in SERVICES:
             self.stop_component(name)
             self.start_component(name)
+
+
+def shipped_decision_wait() -> str:
+    """The tail sampling decision wait the shared Collector config defaults to."""
+    text = (REPO / "observability" / "otel-collector.yaml").read_text()
+    return re.search(r"decision_wait: \$\{env:SAMPLING_DECISION_WAIT:-([^}]+)\}", text)[1]
 
 
 def shipped_max_traces() -> int:
@@ -255,15 +268,30 @@ def read_collector_counters(stack: NativeStack) -> dict[str, float]:
     return collector_counters(requests.get(url, timeout=5, proxies={"http": None}).text)
 
 
+ACCEPTED, SENT = "otelcol_receiver_accepted_spans otlp", "otelcol_exporter_sent_spans otlp_http/trace-store"
+
+
+def collector_idle(stack: NativeStack, timeout: float = 60.0) -> dict[str, float]:
+    """The Collector's counters once it has sent the store every span it
+    accepted. Tail sampling holds each trace for its decision wait, so spans
+    of an earlier stage are still leaving for a few seconds after it ends; at
+    the shipped 100 % baseline every accepted span is sent."""
+    def idle():
+        counters = read_collector_counters(stack)
+        accepted, sent = counters.get(ACCEPTED, 0.0), counters.get(SENT, 0.0)
+        return counters if accepted == sent else NotYet(f"accepted {accepted:.0f} spans, sent {sent:.0f}")
+
+    return poll_until(idle, timeout=timeout, interval=0.5, describe="the Collector to send every span it accepted")
+
+
 def completeness(stack: NativeStack, tree: dict, label: str, rate: float, seconds: float, settle: float,
                  run_id: str) -> Completeness:
-    before = read_collector_counters(stack)
+    before = collector_idle(stack)
     records = paced_parallel(stack.gateway_url, rate, seconds, f"bench-{run_id}-{label}")
     ok = [r for r in answered_ok(records) if r.otel_trace_id]
     store = JaegerStore(stack.store_url)
     count = count_complete(store, ok, tree, settle)
-    # Read after the count: by then every span the Collector will ever send has been sent.
-    deltas = counter_deltas(before, read_collector_counters(stack))
+    deltas = counter_deltas(before, collector_idle(stack))
     has_all_spans = all_spans_present(hop_count(tree))
     all_spans = 0
     for record in (r for r in ok if r.x_trace_id in count.missing):
@@ -337,7 +365,7 @@ def tracing_arm(stack: BenchStack, pair: int, traced: bool, rate: float, seconds
     stack.restart_services(traced)
     tag = f"bench-{run_id}-{'traced' if traced else 'untraced'}-{pair}"
     paced_parallel(stack.gateway_url, rate, min(3.0, seconds), f"{tag}-warm")  # connections, JIT, caches
-    throughput = saturation_rps(stack.gateway_url, saturation_s)
+    throughput = find_saturation(stack.gateway_url, saturation_s).rps
     cpu_before = stack_cpu_seconds(stack)
     records = paced_parallel(stack.gateway_url, rate, seconds, tag)
     cpu = stack_cpu_seconds(stack) - cpu_before
