@@ -27,7 +27,7 @@ from .settings import BIN, LOGS, LOOPBACK, REPO, Ports
 SERVICES = ("service-a", "service-b", "service-c")
 START_ORDER = ("jaeger", "collector", *SERVICES, "gateway")
 # service-b's V8 flags, as in its Dockerfile and `npm start` (service-b/README.md).
-NODE_FLAGS = ("--max-semi-space-size=16",)
+NODE_FLAGS = ("--max-semi-space-size=16", "--max-old-space-size=96")
 
 
 class NativeStack:
