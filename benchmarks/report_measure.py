@@ -28,7 +28,7 @@ import yaml
 
 from benchmarks.native_startup import rss_mib
 from benchmarks.report_text import Distribution, collector_counters, counter_deltas, ratio
-from benchmarks.saturation import find_saturation
+from benchmarks.saturation import cpu_seconds, find_saturation
 from tests.chaos.load import Load, Sent, count_complete, incomplete_reason
 from tests.stores.jaeger import JaegerStore
 from tests.support.polling import NotYet, PollTimeout, poll_until
@@ -40,7 +40,6 @@ from tools.scenario_table import hop_count
 PARALLEL = "/api/demo/parallel"
 # Enough threads that the paced load stays open-loop up to well past saturation.
 LOAD_WORKERS = 64
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # What "untraced" means for the tracing-cost pairs: no SDK in any service.
 UNTRACED_ENV = {"OTEL_SDK_DISABLED": "true"}
 JAEGER_CONFIG = REPO / "tools" / "native" / "jaeger.yaml"
@@ -108,23 +107,6 @@ def shipped_max_traces() -> int:
 
 
 # ------------------------------------------------------------ processes
-def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (gunicorn and nginx workers)."""
-    total = 0
-    for one in _tree(pid):
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue  # a worker that exited between the listing and the read
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / CLOCK_TICKS
-
-
 def running_pids(stack: NativeStack) -> dict[str, int]:
     return {name: proc.popen.pid for name, proc in list(stack.processes.items()) if proc.running}
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from tests.chaos.load import incomplete_reason
 from tests.stores import TraceStore
 from tests.support.load_run import LoadGenerator
 from tests.support.polling import NotYet, poll_until
-from tests.support.trace_tree import dangling_parents, tree_differences
 from tools.native.stack import NativeStack
 from tools.scenario_table import load_scenarios
 
@@ -130,13 +130,7 @@ def load(sampling_stack: NativeStack, tmp_path_factory) -> list[Sent]:
 
 
 def _incomplete(store: TraceStore, record: Sent) -> str:
-    trace = store.get_trace(record.otel_trace_id)
-    if trace is None:
-        return "not in the store"
-    dangling = dangling_parents(trace)
-    if dangling:
-        return f"parents missing for {[s.label() for s in dangling]}"
-    return "; ".join(tree_differences(ROWS[record.name][0]["tree"], trace, external_host="127.0.0.1"))
+    return incomplete_reason(store, record, ROWS[record.name][0]["tree"])
 
 
 @pytest.mark.parametrize("name", [name for name, (_, kept) in ROWS.items() if kept])
