@@ -33,12 +33,8 @@ def load_run(stack, tmp_path_factory) -> LoadRun:
                     passes=PASSES, duration=DURATION, timeout=RUN_TIMEOUT_S)
 
 
-def describe(run: LoadRun) -> str:
-    return run.describe()
-
-
 def test_the_run_ends_cleanly_with_its_summary(load_run):
-    assert load_run.result.returncode == 0, describe(load_run)
+    assert load_run.result.returncode == 0, load_run.describe()
     summary = load_run.result.stdout[load_run.result.stdout.index("load summary:"):]
     assert f"load summary: {len(load_run.requests)} requests" in summary, summary
     assert " 0 failed (0.0 %)" in summary.splitlines()[0], summary
@@ -50,18 +46,18 @@ def test_the_run_ends_cleanly_with_its_summary(load_run):
 def test_one_pass_sends_every_scenario_its_weight(load_run):
     sent = Counter(request["scenario"] for request in load_run.requests)
     expected = {name: weight * int(PASSES) for name, weight in WEIGHTS.items() if weight > 0}
-    assert dict(sent) == expected, describe(load_run)
+    assert dict(sent) == expected, load_run.describe()
 
 
 def test_every_request_got_its_designed_status(load_run):
-    assert load_run.requests, describe(load_run)
+    assert load_run.requests, load_run.describe()
     unexpected = [(r["scenario"], r["status"], r["expect_status"]) for r in load_run.requests
                   if r["status"] != SCENARIOS[r["scenario"]]["expect_status"]]
     assert not unexpected, f"(scenario, status, designed status): {unexpected}"
 
 
 def test_every_request_is_a_trace_of_its_own(load_run):
-    assert load_run.requests, describe(load_run)
+    assert load_run.requests, load_run.describe()
     x_trace_ids = [r["x_trace_id"] for r in load_run.requests]
     trace_ids = [load_run.otel_trace_id(r) for r in load_run.requests]
     assert all(OTEL_TRACE_ID.match(trace_id) for trace_id in trace_ids), [r["traceresponse"] for r in load_run.requests]
@@ -70,7 +66,7 @@ def test_every_request_is_a_trace_of_its_own(load_run):
 
 
 def test_every_trace_the_run_made_is_complete_in_the_store(load_run, stack):
-    assert load_run.requests, describe(load_run)
+    assert load_run.requests, load_run.describe()
     for request in load_run.requests:
         name, trace_id = request["scenario"], load_run.otel_trace_id(request)
         expected_hops = hop_count(SCENARIOS[name]["tree"])
