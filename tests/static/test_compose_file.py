@@ -213,10 +213,12 @@ def test_router_gets_every_variable_the_routing_config_reads():
 def test_router_resolves_every_sampler_by_their_shared_alias():
     resolver = yaml.safe_load(SERVICES_BY_NAME["otel-collector"]["environment"]["COLLECTOR_ROUTING_RESOLVER"])
     hostname, port = resolver["dns"]["hostname"], resolver["dns"]["port"]
+    # The load_balancing exporter decodes `port` as a string and refuses a number.
+    assert isinstance(port, str), f"resolver port {port!r} must be a YAML string"
     for sampler in SAMPLERS:
         service = SERVICES_BY_NAME[sampler]
         assert hostname in service["networks"]["default"]["aliases"], sampler
-        assert service["environment"]["COLLECTOR_OTLP_GRPC_PORT"] == str(port), sampler
+        assert service["environment"]["COLLECTOR_OTLP_GRPC_PORT"] == port, sampler
 
 
 @pytest.mark.parametrize(
