@@ -38,5 +38,6 @@ bench:  ## starts the native stack, measures, writes docs/performance.md and its
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
 	.venv/bin/python benchmarks/report.py $(BENCH_ARGS)
 
-compose-check:  ## needs Docker: compose stack up, e2e suite on Tempo, Loki/Prometheus/Grafana checks, down
+compose-check:  ## needs Docker: validators, compose stack up, e2e and chaos suites on Tempo, Loki/Prometheus/Grafana checks, down
+	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
 	.venv/bin/python -m tools.compose_check

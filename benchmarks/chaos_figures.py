@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.chaos.faults import FAULTS, Chaos  # noqa: E402
+from tests.chaos.stacks import NativeChaosStack  # noqa: E402
 from tests.stores import make_store  # noqa: E402
 from tools.native.stack import NativeStack  # noqa: E402
 
@@ -50,7 +51,7 @@ def main() -> int:
     began = time.monotonic()
     try:
         native.start()
-        chaos = Chaos(native, make_store("jaeger", native.store_url))
+        chaos = Chaos(NativeChaosStack(native), make_store("jaeger", native.store_url))
         for name in names:
             figures = FAULTS[name](chaos)
             print(figures.line(), flush=True)

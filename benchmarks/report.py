@@ -44,6 +44,7 @@ from benchmarks import report_measure as measure  # noqa: E402
 from benchmarks import report_plots as plots  # noqa: E402
 from benchmarks.report_text import Distribution, duration, markdown_table, number, ratio  # noqa: E402
 from benchmarks.saturation import find_saturation  # noqa: E402
+from tests.stores import make_store  # noqa: E402
 from tools.native.process import StartupError  # noqa: E402
 from tools.native.settings import REPO  # noqa: E402
 from tools.native.stack import START_ORDER  # noqa: E402
@@ -186,11 +187,13 @@ class Run:
     def queryable(self) -> None:
         self.stage("queryable")
         shipped_wait = measure.shipped_decision_wait()
-        found = measure.queryable_delays(self.stack, self.parallel["tree"], self.plan.queryable_samples, self.run_id)
+        store = lambda: make_store("jaeger", self.stack.store_url)  # noqa: E731
+        found = measure.queryable_delays(self.stack.gateway_url, store, self.parallel["tree"],
+                                         self.plan.queryable_samples, self.run_id)
         self.stage(f"queryable, decision wait {SHORT_DECISION_WAIT}")
         self.stack.restart_collector({"SAMPLING_DECISION_WAIT": SHORT_DECISION_WAIT})
-        short = measure.queryable_delays(self.stack, self.parallel["tree"], self.plan.queryable_samples,
-                                         f"{self.run_id}-short")
+        short = measure.queryable_delays(self.stack.gateway_url, store, self.parallel["tree"],
+                                         self.plan.queryable_samples, f"{self.run_id}-short")
         self.stack.restart_collector({})
         plots.queryable_cdf(found.by_id_s, found.by_search_s, self.plot_dir / "queryable.png")
         rows = []

@@ -30,6 +30,7 @@ from benchmarks.native_startup import rss_mib
 from benchmarks.report_text import Distribution, collector_counters, counter_deltas, ratio
 from benchmarks.saturation import cpu_seconds, find_saturation
 from tests.chaos.load import Load, Sent, count_complete, incomplete_reason
+from tests.stores import TraceStore
 from tests.stores.jaeger import JaegerStore
 from tests.support.polling import NotYet, PollTimeout, poll_until
 from tests.support.store_waits import complete as all_spans_present
@@ -290,20 +291,21 @@ class Queryable:
     timeouts: int
 
 
-def queryable_delays(stack: NativeStack, tree: dict, samples: int, run_id: str, timeout: float = 30.0) -> Queryable:
+def queryable_delays(gateway_url: str, make_store: Callable[[], TraceStore], tree: dict, samples: int, run_id: str,
+                     timeout: float = 30.0) -> Queryable:
     """One request at a time, then two pollers from the moment its answer is
-    read: the trace complete by id (GET /api/v3/traces/<id>), and the trace
-    found by the UI's search (service + app.x_trace_id tag)."""
+    read: the trace complete by id, and the trace found by the store's search
+    (Jaeger: service + app.x_trace_id tag; Tempo: TraceQL on app.x_trace_id)."""
     by_id, by_search, timeouts = [], [], 0
     session = requests.Session()
     session.trust_env = False
-    id_store, search_store = JaegerStore(stack.store_url), JaegerStore(stack.store_url)
+    id_store, search_store = make_store(), make_store()
     interval = 0.02  # the resolution of the figure, with one query's own time
     with ThreadPoolExecutor(max_workers=2) as pool:
         for n in range(samples):
             x_trace_id = f"bench-{run_id}-queryable-{n:04d}"
             since = time.time() - 1
-            body = session.get(stack.gateway_url + PARALLEL, headers={"X-Trace-ID": x_trace_id}, timeout=15).json()
+            body = session.get(gateway_url + PARALLEL, headers={"X-Trace-ID": x_trace_id}, timeout=15).json()
             answered = time.monotonic()
             record = Sent(x_trace_id, answered, otel_trace_id=body["otel_trace_id"])
 

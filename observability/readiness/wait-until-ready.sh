@@ -17,6 +17,8 @@ set -eu
 idle=""
 trap 'if [ -n "$idle" ]; then kill "$idle" 2>/dev/null; fi; exit 0' TERM INT
 
+# A restarted container keeps its files: the stack is not ready until proven again.
+rm -f "$READY_MARKER"
 deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
 for url in $READY_URLS; do
     until wget -q -T 2 -O /dev/null "$url" 2>/dev/null; do

@@ -1,7 +1,8 @@
-"""The faults of the chaos suite, each run under steady load on the native stack.
+"""The faults of the chaos suite, each run under steady load on a running stack
+(native, or compose: tests/chaos/stacks.py).
 
 A fault run sends `/api/demo/parallel` at 20 req/s with known X-Trace-IDs,
-injects the fault through the runner's one-component control, and afterwards
+injects the fault by stopping and starting one role of the stack, and afterwards
 counts complete traces in the real trace store with the suite's trace-tree
 rules (tests/support/trace_tree.py, the scenario's tree in scenarios.json).
 Durations being tested (a 60 s outage) are measured with a monotonic clock;
@@ -13,17 +14,13 @@ benchmarks/chaos_figures.py (prints the figures).
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-
-import requests
+from typing import Callable, Protocol
 
 from tests.chaos.load import Count, Load, Sent, count_complete
 from tests.stores import TraceStore
 from tests.support.polling import NotYet, poll_until
-from tools.native.stack import NativeStack
 from tools.scenario_table import load_scenarios
 
 SCENARIO = next(s for s in load_scenarios() if s["name"] == "parallel")
@@ -53,26 +50,34 @@ class Figures:
                 f"outage {self.outage_s:5.1f}s  recovery {self.recovery_s:5.1f}s")
 
 
+class ChaosStack(Protocol):
+    """What a fault acts on, by role: "collector" (where the services send),
+    "store", "queue" (the Collectors holding the persistent export queue), or a
+    service's name. tests/chaos/stacks.py maps the roles onto the native
+    processes and onto the compose containers."""
+
+    gateway_url: str
+
+    def stop(self, role: str) -> int | None: ...  # the exit code of the (first) process stopped
+
+    def start(self, role: str) -> None: ...  # returns once it is ready again
+
+    def collector_accepted_spans(self) -> int: ...  # spans the "queue" Collectors' receivers accepted
+
+
 @dataclass
 class Chaos:
-    """What a fault needs: the stack's processes, its gateway and its store."""
+    """What a fault needs: the stack, its gateway and its store."""
 
-    native: NativeStack
+    stack: ChaosStack
     store: TraceStore
 
     @property
     def gateway_url(self) -> str:
-        return self.native.gateway_url
+        return self.stack.gateway_url
 
     def load(self, prefix: str) -> Load:
         return Load(self.gateway_url, SCENARIO["path"], prefix, rate=RATE)
-
-    def collector_accepted_spans(self) -> int:
-        """The Collector's own count of spans its OTLP receiver accepted."""
-        url = f"http://127.0.0.1:{self.native.ports.collector_telemetry}/metrics"
-        text = requests.get(url, timeout=5, proxies={"http": None}).text
-        pattern = re.compile(r'^otelcol_receiver_accepted_spans(?:_total)?\{[^}]*receiver="otlp"[^}]*\} (\S+)$', re.M)
-        return int(sum(float(value) for value in pattern.findall(text)))
 
 
 def outage(seconds: float) -> float:
@@ -117,9 +122,9 @@ def collector_down(chaos: Chaos) -> Figures:
     figures = Figures("collector down 60 s")
     with chaos.load("chaos-collector-down") as load:
         load.wait_answered(WARM_UP_ANSWERS, since=0)
-        chaos.native.stop_component("collector")
+        chaos.stack.stop("collector")
         figures.outage_s = outage(OUTAGE_S)
-        chaos.native.start_component("collector")
+        chaos.stack.start("collector")
         ended = time.monotonic()
         return after_the_fault(figures, chaos, load, ended)
 
@@ -130,8 +135,8 @@ def collector_restart(chaos: Chaos) -> Figures:
     with chaos.load("chaos-collector-restart") as load:
         load.wait_answered(WARM_UP_ANSWERS, since=0)
         began = time.monotonic()
-        chaos.native.stop_component("collector")
-        chaos.native.start_component("collector")
+        chaos.stack.stop("collector")
+        chaos.stack.start("collector")
         ended = time.monotonic()
         figures.outage_s = ended - began
         return after_the_fault(figures, chaos, load, ended)
@@ -143,21 +148,21 @@ def queue_survives_collector_restart(chaos: Chaos) -> Figures:
     runs across the restart, so only the Collector's persistent queue is tested."""
     figures = Figures("queued spans, collector restart")
     spans_per_trace = len(_one_complete_trace(chaos).spans)
-    chaos.native.stop_component("jaeger")
+    chaos.stack.stop("store")
     began = time.monotonic()
     try:
-        accepted_before = chaos.collector_accepted_spans()
+        accepted_before = chaos.stack.collector_accepted_spans()
         load = chaos.load("chaos-queue-restart")
         with load:
             load.wait_answered(AFTER_ANSWERS, since=0)
         expected = accepted_before + spans_per_trace * len(answered_ok(load.sent))
-        poll_until(lambda: chaos.collector_accepted_spans() >= expected
-                   or NotYet(f"{chaos.collector_accepted_spans()} of {expected} spans accepted"),
+        poll_until(lambda: chaos.stack.collector_accepted_spans() >= expected
+                   or NotYet(f"{chaos.stack.collector_accepted_spans()} of {expected} spans accepted"),
                    timeout=60, interval=0.5, describe="the Collector to hold every span of the load")
-        chaos.native.stop_component("collector")
-        chaos.native.start_component("collector")
+        chaos.stack.stop("queue")
+        chaos.stack.start("queue")
     finally:
-        chaos.native.start_component("jaeger")
+        chaos.stack.start("store")
     ended = time.monotonic()
     figures.outage_s = ended - began
     return after_the_fault(figures, chaos, load, ended)
@@ -167,10 +172,10 @@ def store_down(chaos: Chaos) -> Figures:
     """Jaeger keeps traces in memory, so it starts empty: only traces sent from
     the moment it stopped are counted."""
     figures = Figures("trace store down 60 s")
-    chaos.native.stop_component("jaeger")
+    chaos.stack.stop("store")
     with chaos.load("chaos-store-down") as load:
         figures.outage_s = outage(OUTAGE_S)
-        chaos.native.start_component("jaeger")
+        chaos.stack.start("store")
         ended = time.monotonic()
         return after_the_fault(figures, chaos, load, ended)
 
@@ -181,10 +186,10 @@ def service_sigterm(service: str) -> Callable[[Chaos], Figures]:
         with chaos.load(f"chaos-sigterm-{service}") as load:
             load.wait_answered(WARM_UP_ANSWERS, since=0)
             began = time.monotonic()
-            code = chaos.native.stop_component(service)
+            code = chaos.stack.stop(service)
             if code != 0:
                 figures.notes.append(f"{service} exited {code} on SIGTERM")
-            chaos.native.start_component(service)
+            chaos.stack.start(service)
             ended = time.monotonic()
             figures.outage_s = ended - began
             figures = after_the_fault(figures, chaos, load, ended)

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tools.compose_check import panels, run
+from tools.compose_check import checks as run
+from tools.compose_check import panels
 
 QUERIES = panels.panel_queries(run.DASHBOARDS, run.DATASOURCES_FILE)
 

@@ -109,17 +109,3 @@ def test_fixtures_are_not_changed_by_the_parsers():
     before = copy.deepcopy(answer)
     responses.loki_lines_per_service(answer, TRACE_ID)
     assert answer == before
-
-
-def test_memory_within_the_ceiling_passes_and_lists_each_container():
-    verdict = responses.memory_headroom((FIXTURES / "docker_stats.jsonl").read_text(), ceiling_percent=90)
-    assert verdict.ok and "tracing-demo-tempo-1 153.6MiB / 320MiB" in verdict.detail
-
-
-def test_memory_near_the_limit_names_the_container():
-    verdict = responses.memory_headroom((FIXTURES / "docker_stats.jsonl").read_text(), ceiling_percent=60)
-    assert not verdict.ok and "tracing-demo-grafana-1" in verdict.detail.split(";")[0]
-
-
-def test_no_container_in_docker_stats_fails():
-    assert not responses.memory_headroom("", ceiling_percent=90)

@@ -1,28 +1,32 @@
-"""tools/compose_check/run.py: the commands it runs, the environment it gives
-the e2e suite, and the summary; the checks themselves are in test_responses."""
+"""tools/compose_check: the commands it runs, the environment it gives the
+suites, the summary and the containers' verdict; the checks on the components'
+answers are in test_responses."""
 
 from __future__ import annotations
 
 import requests
 
 from tests.support.polling import PollTimeout
-from tools.compose_check import run
-from tools.compose_check.responses import Verdict
+from tools.compose_check import checks, run
+from tools.compose_check.responses import Verdict, containers_healthy, not_run
+from tools.compose_check.stack import Compose, ContainerState
 
 ENV = {"BIND_HOST": "127.0.0.1", "GATEWAY_PORT": "8080", "TEMPO_PORT": "3200", "LOKI_PORT": "3100",
        "PROMETHEUS_PORT": "9090", "GRAFANA_PORT": "3000", "SERVICE_A_PORT": "8081", "SERVICE_B_PORT": "8082",
        "SERVICE_C_PORT": "8083"}
-URLS = run.Urls.from_dotenv(ENV)
+URLS = checks.Urls.from_dotenv(ENV)
+MIB = 2**20
 
 
-def test_compose_uses_the_direct_ports_override():
-    assert run.compose("up", "--wait") == ["docker", "compose", "-f", "docker-compose.yml",
-                                           "-f", "docker-compose.direct-ports.yml", "up", "--wait"]
-    assert all((run.REPO / name).is_file() for name in run.COMPOSE_FILES)
+def test_compose_uses_the_direct_ports_override_and_the_profiles_asked():
+    assert Compose().command("up", "--wait") == ["docker", "compose", "-f", "docker-compose.yml",
+                                                 "-f", "docker-compose.direct-ports.yml", "up", "--wait"]
+    assert Compose(profiles=("load",)).command("down")[-3:] == ["--profile", "load", "down"]
+    assert all((run.REPO / name).is_file() for name in Compose().files)
 
 
-def test_e2e_runs_against_tempo_and_the_published_ports():
-    assert run.e2e_environment(URLS) == {
+def test_the_suites_run_against_tempo_and_the_published_ports():
+    assert checks.e2e_environment(URLS) == {
         "E2E_GATEWAY_URL": "http://127.0.0.1:8080",
         "E2E_STORE": "tempo",
         "E2E_STORE_URL": "http://127.0.0.1:3200",
@@ -44,14 +48,32 @@ def test_a_raising_check_fails_with_its_reason():
     assert run.guarded(lambda: Verdict(True, "fine")).ok
 
 
-def test_summary_counts_and_marks_each_check():
-    text = run.summary([("stack up", Verdict(True, "exit 0")), ("loki", Verdict(False, "no line from service-c"))])
-    assert "PASS  stack up  exit 0" in text and "FAIL  loki      no line from service-c" in text
-    assert text.endswith("2 check(s): 1 passed, 1 failed")
+def test_summary_counts_not_run_apart_from_passed_and_failed():
+    text = run.summary([("stack up", Verdict(True, "exit 0")), ("loki", Verdict(False, "no line from service-c")),
+                        ("grafana", not_run("no image"))])
+    assert "PASS     stack up  exit 0" in text and "FAIL     loki      no line from service-c" in text
+    assert "NOT RUN  grafana   no image" in text
+    assert text.endswith("3 check(s): 1 passed, 1 failed, 1 not run")
+    assert not not_run("no image"), "a check that did not run never counts as passed"
 
 
-def test_every_check_is_listed_once():
-    names = [name for name, _ in run.all_checks(URLS)]
-    assert len(names) == len(set(names))
-    assert names[0] == "e2e suite, E2E_STORE=tempo" and names[-1] == "memory: every container below its limit"
-    assert sum(name.startswith("Grafana data source") for name in names) == len(run.datasource_uids()) == 3
+def state(name: str, peak_mib: float | None, limit_mib: int = 100, restarts: int = 0) -> ContainerState:
+    return ContainerState(name, restarts, False, limit_mib * MIB, None if peak_mib is None else int(peak_mib * MIB))
+
+
+def test_containers_pass_below_the_ceiling_without_restarts():
+    verdict = containers_healthy([state("tempo", 69), state("loki", 10)], [], ceiling_percent=70)
+    assert verdict, verdict.detail
+    assert "tempo 69/100" in verdict.detail
+
+
+def test_containers_fail_on_a_peak_a_restart_an_oom_or_no_figure():
+    cases = {
+        "tempo peaked at 71 of 100 MiB": ([state("tempo", 71)], []),
+        "loki restarted 2x": ([state("loki", 10, restarts=2)], []),
+        "tempo oom": ([state("loki", 10)], ["tempo oom"]),
+        "no peak or limit for ['gateway']": ([state("gateway", None)], []),
+    }
+    for expected, (states, events) in cases.items():
+        verdict = containers_healthy(states, events, ceiling_percent=70)
+        assert not verdict and expected in verdict.detail, (expected, verdict.detail)

@@ -70,9 +70,13 @@ class StackUnderTest:
             pytest.skip("log files unknown for this stack (set E2E_LOG_DIR)")
         return self.log_dir / f"{name}.log"
 
+    @property
+    def callbacks_reach_this_host(self) -> bool:
+        """Whether the services can reach a server on this machine's 127.0.0.1."""
+        return self.native is not None or os.environ.get("E2E_SAME_HOST") == "1"
+
     def require_callbacks(self) -> None:
-        """Skip unless the services can reach a server on this machine's 127.0.0.1."""
-        if self.native is None and os.environ.get("E2E_SAME_HOST") != "1":
+        if not self.callbacks_reach_this_host:
             pytest.skip("the services cannot call back a recording server on this machine's 127.0.0.1 "
                         "(containers have their own loopback); set E2E_SAME_HOST=1 for an external native stack")
 

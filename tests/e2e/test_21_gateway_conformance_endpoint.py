@@ -77,7 +77,8 @@ def far_end() -> Iterator[RecordingServer]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_control_the_same_body_reaches_the_recording_server_on_the_services_own_port(stack, service):
+def test_control_the_same_body_reaches_the_recording_server_on_the_services_own_port(stack, service,
+                                                                                     callbacks_reach_this_host):
     with RecordingServer() as control:
         response = requests.post(f"{stack.service_urls[service]}/test", data=endpoint_body(control),
                                  headers={"Content-Type": "application/json"}, timeout=15)

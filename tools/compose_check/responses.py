@@ -13,9 +13,14 @@ from dataclasses import dataclass
 class Verdict:
     ok: bool
     detail: str
+    ran: bool = True  # False: the check could not run here (detail says why); never counted as passed
 
     def __bool__(self) -> bool:
-        return self.ok
+        return self.ok and self.ran
+
+
+def not_run(why: str) -> Verdict:
+    return Verdict(False, why, ran=False)
 
 
 def loki_lines_per_service(answer: dict, trace_id: str) -> Counter:
@@ -91,13 +96,19 @@ def grafana_error_lines(log: str) -> list[str]:
     return [line for line in log.splitlines() if re.search(r"(^|\s)level=error(\s|$)", line)]
 
 
-def memory_headroom(stats_lines: str, ceiling_percent: float) -> Verdict:
-    """`docker stats --no-stream --format '{{json .}}'`: one JSON object per
-    container with Name, MemUsage ("12.5MiB / 48MiB") and MemPerc ("26.04%")."""
-    rows = [json.loads(line) for line in stats_lines.splitlines() if line.strip()]
-    if not rows:
-        return Verdict(False, "docker stats listed no container")
-    usage = {row["Name"]: (float(row["MemPerc"].rstrip("%")), row["MemUsage"]) for row in rows}
-    tight = {name: text for name, (percent, text) in usage.items() if percent >= ceiling_percent}
-    shown = "; ".join(f"{name} {text}" for name, (_, text) in sorted(usage.items()))
-    return Verdict(not tight, (f"at or above {ceiling_percent:.0f}% of the limit: {tight}; " if tight else "") + shown)
+def containers_healthy(states: list, events: list[str], ceiling_percent: float) -> Verdict:
+    """Every container's memory peak (the kernel's high-water mark) stays under
+    ceiling_percent of its limit, none restarted and none was OOM-killed.
+    `states`: stack.ContainerState; `events`: OOM events, described."""
+    if not states:
+        return Verdict(False, "no container")
+    problems = [f"{s.name} restarted {s.restarts}x" for s in states if s.restarts] + \
+               [f"{s.name} OOM-killed" for s in states if s.oom_killed] + events
+    unmeasured = [s.name for s in states if s.peak_bytes is None or not s.limit_bytes]
+    if unmeasured:
+        problems.append(f"no peak or limit for {unmeasured}")
+    over = [s for s in states if s.peak_bytes and s.limit_bytes and s.peak_bytes > s.limit_bytes * ceiling_percent / 100]
+    problems += [f"{s.name} peaked at {s.peak_bytes / 2**20:.0f} of {s.limit_bytes / 2**20:.0f} MiB" for s in over]
+    shown = ", ".join(f"{s.name} {s.peak_bytes / 2**20:.0f}/{s.limit_bytes / 2**20:.0f}" for s in states
+                      if s.peak_bytes and s.limit_bytes)
+    return Verdict(not problems, ("; ".join(problems) + " | " if problems else "") + f"peak/limit MiB: {shown}")

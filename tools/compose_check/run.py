@@ -1,64 +1,29 @@
-"""Orchestration of `make compose-check`: docker compose up, the checks, down."""
+"""Orchestration of `make compose-check`: validators, docker compose up, the
+checks, the containers' health over the whole run, down, a summary."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Callable
 
 import requests
-import yaml
 
-from tests.support.polling import NotYet, PollTimeout, poll_until
+from tests.support.polling import PollTimeout
 from tools.native.settings import REPO, read_dotenv
 
-from . import panels, responses
-from .responses import Verdict
+from . import checks, panels, responses
+from .checks import Urls
+from .responses import Verdict, not_run
+from .stack import GRAFANA, Compose, EventLog, MemoryWatch, container_state, image_present
 
-COMPOSE_FILES = ("docker-compose.yml", "docker-compose.direct-ports.yml")
-DATASOURCES_FILE = REPO / "observability/grafana/provisioning/datasources/datasources.yaml"
-DASHBOARDS = sorted((REPO / "observability/grafana/dashboards").glob("*.json"))
-PROCESSES = {"gateway", "service-a", "service-b", "service-c"}
-SERVICES = ("service-a", "service-b", "service-c")
 UP_TIMEOUT_S = 300
-HTTP_TIMEOUT_S = 15
-# How long telemetry may take to show up once a request was answered: Promtail
-# tails, Tempo's generator remote-writes every 15 s, Grafana queries both.
-SIGNAL_TIMEOUT_S = 120.0
+# A container whose memory peaked above this share of its limit is sized too
+# tightly (docs/compose.md, Memory): the limits come from measured peaks.
+MEMORY_CEILING_PERCENT = 70.0
 
-
-@dataclass(frozen=True)
-class Urls:
-    gateway: str
-    tempo: str
-    loki: str
-    prometheus: str
-    grafana: str
-    services: dict[str, str]
-
-    @classmethod
-    def from_dotenv(cls, env: dict[str, str]) -> "Urls":
-        host = env.get("BIND_HOST", "127.0.0.1")
-        url = lambda variable: f"http://{host}:{env[variable]}"  # noqa: E731
-        return cls(url("GATEWAY_PORT"), url("TEMPO_PORT"), url("LOKI_PORT"), url("PROMETHEUS_PORT"),
-                   url("GRAFANA_PORT"), {s: url(s.upper().replace("-", "_") + "_PORT") for s in SERVICES})
-
-
-def compose(*args: str) -> list[str]:
-    files = [part for name in COMPOSE_FILES for part in ("-f", name)]
-    return ["docker", "compose", *files, *args]
-
-
-def e2e_environment(urls: Urls) -> dict[str, str]:
-    return {
-        "E2E_GATEWAY_URL": urls.gateway,
-        "E2E_STORE": "tempo",
-        "E2E_STORE_URL": urls.tempo,
-        **{f"E2E_{s.upper().replace('-', '_')}_URL": url for s, url in urls.services.items()},
-    }
+Check = tuple[str, Callable[[], Verdict]]
 
 
 def guarded(check: Callable[[], Verdict]) -> Verdict:
@@ -71,130 +36,105 @@ def guarded(check: Callable[[], Verdict]) -> Verdict:
 
 def summary(results: list[tuple[str, Verdict]]) -> str:
     width = max((len(name) for name, _ in results), default=0)
-    lines = [f"{'PASS' if verdict.ok else 'FAIL'}  {name:<{width}}  {verdict.detail}" for name, verdict in results]
-    failed = sum(not verdict.ok for _, verdict in results)
-    lines.append(f"\n{len(results)} check(s): {len(results) - failed} passed, {failed} failed")
+    mark = lambda v: "PASS" if v else ("FAIL" if v.ran else "NOT RUN")  # noqa: E731
+    lines = [f"{mark(verdict):<7}  {name:<{width}}  {verdict.detail}" for name, verdict in results]
+    passed = sum(bool(v) for _, v in results)
+    skipped = sum(not v.ran for _, v in results)
+    lines.append(f"\n{len(results)} check(s): {passed} passed, {len(results) - passed - skipped} failed, "
+                 f"{skipped} not run")
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------- checks
-
-def check_e2e(urls: Urls) -> Verdict:
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e"],
-                            cwd=REPO, env={**os.environ, **e2e_environment(urls)}, capture_output=True, text=True)
-    print(result.stdout[-4000:], result.stderr[-2000:], sep="\n", flush=True)
-    last = (result.stdout.strip().splitlines() or ["no output"])[-1]
-    return Verdict(result.returncode == 0, last)
-
-
-def send_request(urls: Urls) -> str:
-    """One demo request through the gateway; its W3C trace id."""
-    response = requests.get(f"{urls.gateway}/api/demo/parallel", timeout=HTTP_TIMEOUT_S)
-    response.raise_for_status()
-    return response.json()["otel_trace_id"]
+def grafana_checks(urls: Urls, compose: Compose) -> list[Check]:
+    found: list[Check] = [(f"Grafana data source {uid}: health", lambda uid=uid: checks.check_datasource(urls, uid))
+                          for uid in checks.datasource_uids()]
+    found += [(f"panel {query.label}", lambda query=query: checks.check_panel(urls, query))
+              for query in panels.panel_queries(checks.DASHBOARDS, checks.DATASOURCES_FILE)]
+    found.append(("Grafana log: no error lines", lambda: checks.check_grafana_log(compose)))
+    return found
 
 
-def check_loki(urls: Urls, trace_id: str) -> Verdict:
-    query = f'{{service=~".+"}} | trace_id="{trace_id}"'
-
-    def lines():
-        answer = requests.get(f"{urls.loki}/loki/api/v1/query_range", timeout=HTTP_TIMEOUT_S, params={
-            "query": query, "start": str(int((time.time() - 600) * 1e9)), "limit": "1000"}).json()
-        verdict = responses.loki_has_every_process(answer, trace_id, PROCESSES)
-        return verdict or NotYet(verdict.detail)
-
-    return poll_until(lines, timeout=SIGNAL_TIMEOUT_S, interval=2, describe=f"Loki lines of trace {trace_id}")
-
-
-def check_service_graph(urls: Urls) -> Verdict:
-    def graph():
-        answer = requests.get(f"{urls.prometheus}/api/v1/query", timeout=HTTP_TIMEOUT_S,
-                              params={"query": "traces_service_graph_request_total"}).json()
-        verdict = responses.service_graph_covers(answer, set(SERVICES))
-        return verdict or NotYet(verdict.detail)
-
-    return poll_until(graph, timeout=SIGNAL_TIMEOUT_S, interval=3, describe="Tempo's service graph in Prometheus")
+def stack_checks(urls: Urls, compose: Compose, services: list[str]) -> list[Check]:
+    return [
+        # First: it recreates the services, which the later checks then use.
+        ("up --wait on the running stack, services recreated: gateway routes at once",
+         lambda: checks.check_routes_after_recreate(compose, urls, services)),
+        ("e2e suite, E2E_STORE=tempo", lambda: checks.check_e2e(urls)),
+        ("chaos suite on compose: N answered = N complete", lambda: checks.check_chaos(urls)),
+        ("Loki: one request's lines from all four processes",
+         lambda: checks.check_loki(urls, checks.send_request(urls))),
+        ("Prometheus: Tempo's service graph for the three services", lambda: checks.check_service_graph(urls)),
+        ("Tempo: TraceQL metrics {} | rate()", lambda: checks.check_traceql_metrics(urls)),
+    ]
 
 
-def check_traceql_metrics(urls: Urls) -> Verdict:
-    def series():
-        now = int(time.time())
-        response = requests.get(f"{urls.tempo}/api/metrics/query_range", timeout=HTTP_TIMEOUT_S, params={
-            "q": "{} | rate()", "start": str(now - 600), "end": str(now), "step": "30s"})
-        if response.status_code != 200:
-            return NotYet(f"HTTP {response.status_code}: {response.text[:300]}")
-        verdict = responses.tempo_metrics_has_series(response.json())
-        return verdict or NotYet(verdict.detail)
-
-    return poll_until(series, timeout=SIGNAL_TIMEOUT_S, interval=3, describe="Tempo's answer to {} | rate()")
+def validator_checks() -> list[Check]:
+    try:
+        from .validators import validator_checks as found
+    except ImportError:
+        return []
+    return found()
 
 
-def datasource_uids() -> list[str]:
-    return [source["uid"] for source in yaml.safe_load(DATASOURCES_FILE.read_text())["datasources"]]
+def run_checks(found: list[Check], results: list[tuple[str, Verdict]]) -> None:
+    for name, check in found:
+        print(f"... {name}", flush=True)
+        started = time.monotonic()
+        verdict = guarded(check)
+        print(f"    {'ok' if verdict else 'FAILED'} in {time.monotonic() - started:.0f}s: {verdict.detail[:300]}",
+              flush=True)
+        results.append((name, verdict))
 
 
-def check_datasource(urls: Urls, uid: str) -> Verdict:
-    response = requests.get(f"{urls.grafana}/api/datasources/uid/{uid}/health", timeout=60)
-    return responses.datasource_health(response.status_code, response.json())
-
-
-def check_panel(urls: Urls, query: panels.PanelQuery) -> Verdict:
-    def data():
-        answer = requests.post(f"{urls.grafana}/api/ds/query", json=panels.ds_query_body(query), timeout=60).json()
-        verdict = responses.frames_have_data(answer, query.ref_id)
-        return verdict or NotYet(verdict.detail)
-
-    return poll_until(data, timeout=SIGNAL_TIMEOUT_S / 2, interval=5, describe=query.label)
-
-
-def check_grafana_log() -> Verdict:
-    log = subprocess.run(compose("logs", "--no-color", "--no-log-prefix", "grafana"), cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout
-    errors = responses.grafana_error_lines(log)
-    return Verdict(not errors, f"{len(errors)} error line(s)" + (f", first: {errors[0][:300]}" if errors else ""))
-
-
-# A container using more than this share of its limit after the whole suite ran
-# is sized too tightly (docs/compose.md, Memory).
-MEMORY_CEILING_PERCENT = 85.0
-
-
-def check_memory() -> Verdict:
-    containers = subprocess.run(compose("ps", "-q"), cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    stats = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{json .}}", *containers],
-                           capture_output=True, text=True, check=True).stdout
-    return responses.memory_headroom(stats, MEMORY_CEILING_PERCENT)
-
-
-def all_checks(urls: Urls) -> list[tuple[str, Callable[[], Verdict]]]:
-    checks: list[tuple[str, Callable[[], Verdict]]] = [("e2e suite, E2E_STORE=tempo", lambda: check_e2e(urls))]
-    checks.append(("Loki: one request's lines from all four processes",
-                   lambda: check_loki(urls, send_request(urls))))
-    checks.append(("Prometheus: Tempo's service graph for the three services", lambda: check_service_graph(urls)))
-    checks.append(("Tempo: TraceQL metrics {} | rate()", lambda: check_traceql_metrics(urls)))
-    for uid in datasource_uids():
-        checks.append((f"Grafana data source {uid}: health", lambda uid=uid: check_datasource(urls, uid)))
-    for query in panels.panel_queries(DASHBOARDS, DATASOURCES_FILE):
-        checks.append((f"panel {query.label}", lambda query=query: check_panel(urls, query)))
-    checks.append(("Grafana log: no error lines", check_grafana_log))
-    checks.append(("memory: every container below its limit", check_memory))
-    return checks
+def container_health(compose: Compose, watch: MemoryWatch, events: EventLog) -> Verdict:
+    peaks = watch.close()
+    states = []
+    for name, container_id in compose.containers().items():
+        state = container_state(container_id)
+        states.append(replace(state, peak_bytes=max(state.peak_bytes or 0, peaks.get(name, 0)) or None))
+    oom = [EventLog.describe(e) for e in events.close() if (e.get("Action") or e.get("status")) == "oom"]
+    return responses.containers_healthy(states, oom, MEMORY_CEILING_PERCENT)
 
 
 def main(argv: list[str]) -> int:
     keep_up = "--keep-up" in argv
     urls = Urls.from_dotenv(read_dotenv())
     results: list[tuple[str, Verdict]] = []
-    print("$", " ".join(compose("up", "--build", "--wait")), flush=True)
-    up = subprocess.run(compose("up", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT_S)), cwd=REPO)
+    run_checks(validator_checks(), results)
+
+    compose = Compose()
+    grafana_image = compose.config()["services"][GRAFANA]["image"]
+    absent = set() if image_present(grafana_image) else {GRAFANA}
+    if absent:
+        print(f"{grafana_image} is not on this machine: the stack starts without it", flush=True)
+        compose = compose.without(absent)
+    services = [name for name in compose.services() if name not in absent]
+
+    events = EventLog()  # from before `up`: a crash loop during start-up counts too
+    command = compose.command("up", "--build", "--wait", "--wait-timeout", str(UP_TIMEOUT_S), *services)
+    print("$", " ".join(command), flush=True)
+    started = time.monotonic()
+    up = subprocess.run(command, cwd=REPO)
+    up_s = time.monotonic() - started
+    results.append(("docker compose up --build --wait", Verdict(up.returncode == 0, f"exit {up.returncode}, {up_s:.0f}s")))
     try:
-        results.append(("docker compose up --wait (stack ready)", Verdict(up.returncode == 0, f"exit {up.returncode}")))
         if up.returncode == 0:
-            for name, check in all_checks(urls):
-                print(f"... {name}", flush=True)
-                results.append((name, guarded(check)))
+            watch = MemoryWatch(compose)
+            run_checks(stack_checks(urls, compose, services), results)
+            for name, check in grafana_checks(urls, compose):
+                if absent:
+                    results.append((name, not_run(f"no {grafana_image} image on this machine (no registry; "
+                                                  "it cannot be built here)")))
+                else:
+                    run_checks([(name, check)], results)
+            results.append((f"containers: memory peak <= {MEMORY_CEILING_PERCENT:.0f} % of the limit, "
+                            "0 restarts, 0 OOM kills", container_health(compose, watch, events)))
+        else:
+            events.close()
+            print(compose.run("logs", "--no-color", "--tail", "30", check=False).stdout[-6000:], flush=True)
     finally:
         if not keep_up:
-            subprocess.run(compose("down"), cwd=REPO)
+            # With the load profile too: a load container left by `--profile load up` holds the network.
+            subprocess.run(Compose(profiles=("load",)).command("down"), cwd=REPO)
     print(summary(results), flush=True)
-    return 0 if all(verdict.ok for _, verdict in results) else 1
+    return 0 if all(verdict or not verdict.ran for _, verdict in results) else 1
