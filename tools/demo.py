@@ -155,8 +155,9 @@ def parse_args(argv: list[str], env: dict[str, str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def draw_tree(outcome: Outcome, mode: str) -> None:
-    """tools/trace.py waits for the complete trace and draws it; it says itself what went wrong."""
+def draw_tree(outcome: Outcome, mode: str) -> bool:
+    """tools/trace.py waits for the complete trace and draws it; it says itself
+    what went wrong. Whether the tree was drawn."""
     sys.stdout.flush()
     store = "jaeger" if mode == "native" else "tempo"
     drawn = subprocess.run([sys.executable, str(TRACE_COMMAND), "--store", store, "--scenario", outcome.scenario,
@@ -164,6 +165,7 @@ def draw_tree(outcome: Outcome, mode: str) -> None:
     if drawn.returncode != 0:
         print(f"      (tools/trace.py exited {drawn.returncode})")
     print()
+    return drawn.returncode == 0
 
 
 def main(argv: list[str]) -> int:
@@ -184,7 +186,7 @@ def main(argv: list[str]) -> int:
         mode = "native" if reachable(f"{local_url(env, 'JAEGER_QUERY_PORT')}/api/v3/services") else "compose"
 
     width = max(len(s["name"]) for s in scenarios)
-    outcomes = []
+    outcomes, undrawn = [], []
     for scenario in scenarios:
         outcome = run_scenario(scenario, gateway)
         if outcome.otel_trace_id and OTEL_TRACE_ID.match(outcome.otel_trace_id):
@@ -194,13 +196,15 @@ def main(argv: list[str]) -> int:
             print(json.dumps(asdict(outcome)), flush=True)
         else:
             print_human(outcome, width)
-            if args.tree and outcome.links:
-                draw_tree(outcome, mode)
+            if args.tree and outcome.links and not draw_tree(outcome, mode):
+                undrawn.append(outcome.scenario)
     misbehaved = [o.scenario for o in outcomes if not o.as_designed]
     if not args.json:
         print(f"\n{len(outcomes)} scenario(s): {len(outcomes) - len(misbehaved)} as designed, "
               f"{len(misbehaved)} misbehaved{': ' + ', '.join(misbehaved) if misbehaved else ''}")
-    return 1 if misbehaved else 0
+        if undrawn:
+            print(f"trace tree not drawn for: {', '.join(undrawn)}")
+    return 1 if misbehaved or undrawn else 0
 
 
 if __name__ == "__main__":

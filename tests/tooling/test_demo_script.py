@@ -22,9 +22,9 @@ FAKE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACE_API = f"http://127.0.0.1:{read_dotenv()['JAEGER_QUERY_PORT']}/api/v3/traces/{FAKE_TRACE_ID}"
 
 
-def run_demo(*args: str, gateway: str) -> subprocess.CompletedProcess:
+def run_demo(*args: str, gateway: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(SCRIPT), "--gateway", gateway, "--mode", "native", *args],
-                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", **(env or {})})
 
 
 def fake_gateway(status_overrides: dict[str, int] | None = None):
@@ -109,3 +109,11 @@ def test_unusable_input_exits_two_with_a_clear_message(args, message):
     result = run_demo(*args, gateway="http://127.0.0.1:9")
     assert result.returncode == 2
     assert re.search(message, result.stderr), result.stderr
+
+
+def test_a_tree_that_cannot_be_drawn_fails_the_run():
+    """--tree with a trace store that does not answer: tools/trace.py fails, and so does the run."""
+    with fake_gateway() as gateway:
+        result = run_demo("--tree", "parallel", gateway=gateway.url, env={"TRACE_STORE_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "trace tree not drawn for: parallel" in result.stdout
