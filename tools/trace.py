@@ -5,7 +5,8 @@ a time bar per span on one axis, from Jaeger (native) or Tempo (compose).
 
 It waits (up to --timeout seconds) for the trace to be complete, as the e2e
 suite defines complete, and says so when it is not. Colour only on a terminal
-and without NO_COLOR; the width is the terminal's.
+and without NO_COLOR; the width is the terminal's, or off a terminal COLUMNS
+or else what the span labels need.
 
 Exit status: 0 complete trace shown, 1 trace incomplete or not found, 2 bad
 usage or the store does not answer.
@@ -92,7 +93,8 @@ def show(console: Console, store, trace_id: str, args, scenario: dict | None) ->
         logs = request_logs(args.log_dir, trace_id, tuple(sorted(x_trace_ids)))
         if not logs:
             console.print(f"(no log line under {args.log_dir} carries this trace's ids)")
-    print_trace(console, trace, verdict, logs)
+    # Piped or redirected with no COLUMNS: as wide as the labels need, never cut at 80.
+    print_trace(console, trace, verdict, logs, fit_labels=not console.is_terminal and "COLUMNS" not in os.environ)
     return 0 if verdict.complete else 1
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from tests.tooling.stored_traces import SCENARIOS, load
 from tools.waterfall.layout import STEPS_PER_COLUMN, Layout
-from tools.waterfall.render import Verdict, print_trace
+from tools.waterfall.render import Verdict, label, print_trace
 
 STORES = ("jaeger", "tempo")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -90,3 +90,12 @@ def test_no_color_keeps_a_terminal_free_of_colour(monkeypatch):
     _, text = render(load("jaeger", "failure-cascade"), 100, force_terminal=True, color_system="standard")
     assert not COLOUR_SGR.search(text), repr(text[:400])
     assert "ERROR " in ANSI.sub("", text)
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_fit_labels_widens_a_narrow_console_so_no_label_is_cut(store):
+    trace = load(store, "failure-cascade")
+    out = io.StringIO()
+    layout = print_trace(Console(file=out, width=60, force_terminal=False), trace, fit_labels=True)
+    labels = [label(row).plain for row in layout.rows]
+    assert all(text in out.getvalue() for text in labels), "a label was cut"

@@ -3,7 +3,8 @@ status, duration, bar on the common time axis), error details in red, and
 optionally the span's log lines.
 
 rich decides about colour: none when the output is not a terminal or NO_COLOR
-is set, and the width is the terminal's (80 columns, or COLUMNS, otherwise).
+is set. The width is the console's; print_trace(fit_labels=True) widens it so
+that no label is cut (tools/trace.py does so off a terminal, unless COLUMNS is set).
 Everything colour says is also said in text (ERROR, ✗), so plain output loses nothing.
 """
 
@@ -26,6 +27,7 @@ ERROR_STYLE = "bold red"
 STATUS_WIDTH = 4
 DURATION_WIDTH = 9
 MIN_BAR_COLUMNS = 12
+PIPED_BAR_COLUMNS = 40
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,17 @@ def renderable(layout: Layout, label_width: int, verdict: Verdict | None = None)
     return Group(*parts)
 
 
+def unwrapped_width(trace: Trace) -> int:
+    """Off a terminal (a pipe, a file): every label whole, and bars of PIPED_BAR_COLUMNS."""
+    longest = max(label(row).cell_len for row in build(trace, 1).rows)
+    return max(longest, 16) + STATUS_WIDTH + DURATION_WIDTH + 3 + PIPED_BAR_COLUMNS
+
+
 def print_trace(console: Console, trace: Trace, verdict: Verdict | None = None,
-                logs: list[dict] | None = None) -> Layout:
+                logs: list[dict] | None = None, fit_labels: bool = False) -> Layout:
+    """fit_labels: widen the console so that no label is cut (output to a pipe or a file)."""
+    if fit_labels:
+        console.width = unwrapped_width(trace)
     layout, label_width = layout_for(trace, console.width, logs)
     console.print(renderable(layout, label_width, verdict))
     return layout
