@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from .build import build_all
+from .build import build_stack
 from .stack import START_ORDER, main_up
 
 CONTROL_COMMANDS = ("status", "stop", "start", "restart")
@@ -42,7 +42,7 @@ def main() -> int:
     if args.command in ("stop", "start", "restart") and args.component is None:
         parser.error(f"{args.command} needs a component: one of {', '.join(START_ORDER)}")
     if args.command == "build":
-        build_all()
+        build_stack()
         return 0
     if args.command in CONTROL_COMMANDS:
         return control(args.command, args.component)

@@ -25,9 +25,23 @@ def _log(message: str) -> None:
     print(f"[build] {message}", flush=True)
 
 
+# A step quiet for longer than this says it is still at work (a cold Go build is minutes of silence).
+HEARTBEAT_S = 20.0
+
+
 def _run(cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> None:
-    _log(" ".join(str(c) for c in cmd) + (f"   (in {cwd.relative_to(REPO)})" if cwd != REPO else ""))
-    subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, check=True)
+    shown = " ".join(str(c) for c in cmd)
+    _log(shown + (f"   (in {cwd.relative_to(REPO)})" if cwd != REPO else ""))
+    started = time.monotonic()
+    process = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})})
+    while True:
+        try:
+            code = process.wait(timeout=HEARTBEAT_S)
+            break
+        except subprocess.TimeoutExpired:
+            _log(f"... still running after {time.monotonic() - started:.0f}s: {shown[:100]}")
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd)
 
 
 def _fingerprint(*parts: str | Path) -> str:
@@ -75,7 +89,9 @@ def ensure_nginx() -> None:
         policy.write_text("#!/bin/sh\nexit 101\n")
         policy.chmod(0o755)
     try:
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        # NEEDRESTART_SUSPEND: Debian's needrestart hook has nothing to restart
+        # here and, without a terminal, prints alarming noise.
+        env = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_SUSPEND": "1"}
         _run(["apt-get", "update", "-qq"], env=env)
         _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"], env=env)
     finally:
@@ -172,7 +188,8 @@ def build_helm() -> None:
         _log(f"helm: build failed ({error}); the chart checks in tests/helm/ will skip")
 
 
-STEPS: list[Callable[[], None]] = [
+# What the running stack needs (make up); the tests also need Helm.
+STACK_STEPS: list[Callable[[], None]] = [
     ensure_nginx,
     ensure_node,
     build_service_a,
@@ -180,12 +197,19 @@ STEPS: list[Callable[[], None]] = [
     build_service_c,
     build_collector,
     build_jaeger,
-    build_helm,
 ]
 
 
-def build_all() -> None:
+def _build(steps: list[Callable[[], None]]) -> None:
     started = time.monotonic()
-    for step in STEPS:
+    for step in steps:
         step()
     _log(f"all parts ready in {time.monotonic() - started:.1f}s")
+
+
+def build_stack() -> None:
+    _build(STACK_STEPS)
+
+
+def build_all() -> None:
+    _build([*STACK_STEPS, build_helm])

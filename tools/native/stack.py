@@ -94,7 +94,7 @@ class NativeStack:
 
     # ------------------------------------------------------------ lifecycle
     def build(self) -> None:
-        build.build_all()
+        build.build_stack()
 
     def start(self, build_first: bool = True) -> None:
         if build_first:
