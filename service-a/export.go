@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +27,11 @@ import (
 // do not fit are dropped by the processor. When the Collector is back the
 // held batch goes first and the queue drains in OTEL_BSP_MAX_EXPORT_BATCH_SIZE
 // batches.
+//
+// Only a failure that a retry can cure is retried (retryable). A batch that
+// fails the same way every time, say one the Collector answers 400, is
+// dropped at once: retried, it held up every span queued behind it until the
+// deadline.
 
 // Retry backoff between export attempts: short enough that spans flow again
 // within seconds of the Collector's return, long enough not to busy-loop.
@@ -43,14 +51,20 @@ func newRetryingExporter(next sdktrace.SpanExporter, health *exportHealth) *retr
 	return &retryingExporter{next: next, health: health, initialBackoff: exportRetryInitialBackoff, maxBackoff: exportRetryMaxBackoff}
 }
 
-// ExportSpans returns nil once the batch is delivered, or an error when ctx
-// (the processor's export deadline, or shutdown) ends before that.
+// ExportSpans returns nil once the batch is delivered or dropped as
+// undeliverable (logged here: an error would be logged a second time through
+// otel.Handle), or an error when ctx (the processor's export deadline, or
+// shutdown) ends before that.
 func (e *retryingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	backoff := e.initialBackoff
 	for {
 		err := e.next.ExportSpans(ctx, spans)
 		if err == nil {
 			e.health.succeeded()
+			return nil
+		}
+		if ctx.Err() == nil && !retryable(err) {
+			e.health.undeliverable(err, len(spans))
 			return nil
 		}
 		e.health.failed(err)
@@ -70,6 +84,23 @@ func (e *retryingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Rea
 	}
 }
 
+// otlpRetryableMarker starts the text of every failure otlptracehttp would
+// retry itself (answers 429, 502, 503, 504; temporary network errors). It
+// has no exported type or status code for them, so the text is the contract;
+// TestExportRetriesOnlyWhatTheSpecificationRetries holds the exporter to it.
+const otlpRetryableMarker = "retry-able request failure"
+
+// retryable reports whether sending the same batch again can succeed. The
+// OTLP specification ("Failures") retries a request that got no answer
+// (connection refused or reset, timeout: a *url.Error here) and the answers
+// 429, 502, 503 and 504, and no other. Anything else fails the same way
+// every time: a batch that cannot be marshalled, any other answer (400, 401,
+// 413, 500, ...), a partial success (which must not be retried either).
+func retryable(err error) bool {
+	var noAnswer *url.Error
+	return errors.As(err, &noAnswer) || strings.Contains(err.Error(), otlpRetryableMarker)
+}
+
 func (e *retryingExporter) Shutdown(ctx context.Context) error {
 	return e.next.Shutdown(ctx)
 }
@@ -86,6 +117,11 @@ const (
 	msgExportRecovered    = "span export recovered"
 )
 
+// msgBatchDropped is the one line per batch that no retry could deliver,
+// with the fields error, spans_dropped (the batch) and spans_dropped_total
+// (every such span since the process started).
+const msgBatchDropped = "span batch dropped"
+
 // exportHealth turns a stream of export outcomes into those three lines,
 // instead of one line per failed attempt.
 type exportHealth struct {
@@ -99,6 +135,8 @@ type exportHealth struct {
 	failedAttempts int
 	spansDropped   int
 	lastError      string
+
+	undeliverableSpans int // since the process started
 }
 
 func newExportHealth(logger *slog.Logger) *exportHealth {
@@ -125,6 +163,19 @@ func (h *exportHealth) dropped(spans int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.spansDropped += spans
+}
+
+// undeliverable reports a batch dropped without retrying. The outage lines
+// are left alone: the next batch may well go through.
+func (h *exportHealth) undeliverable(err error, spans int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.undeliverableSpans += spans
+	h.logger.Error(msgBatchDropped,
+		"error", err.Error(),
+		"spans_dropped", spans,
+		"spans_dropped_total", h.undeliverableSpans,
+	)
 }
 
 func (h *exportHealth) succeeded() {

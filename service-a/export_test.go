@@ -4,23 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
-// scriptedExporter fails its first `failures` calls, then succeeds.
+// scriptedExporter fails its first `failures` calls the way otlptracehttp
+// reports a refused connection, then succeeds.
 type scriptedExporter struct {
 	mu       sync.Mutex
 	failures int
@@ -33,7 +41,8 @@ func (e *scriptedExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadO
 	defer e.mu.Unlock()
 	e.calls++
 	if e.calls <= e.failures {
-		return errors.New("connect: connection refused")
+		return fmt.Errorf("traces export: %w", &url.Error{Op: "Post", URL: "http://127.0.0.1:4318/v1/traces",
+			Err: errors.New("dial tcp 127.0.0.1:4318: connect: connection refused")})
 	}
 	e.exported += len(spans)
 	return nil
@@ -160,33 +169,185 @@ func TestExportHealthLinesOverAnOutage(t *testing.T) {
 	}
 }
 
-// otlpSink is a minimal OTLP/HTTP trace receiver that counts spans.
+// otlpSink is a minimal OTLP/HTTP trace receiver. It decodes each request
+// as the Collector does (a string that is not valid UTF-8 fails to decode
+// and is answered 400), answers the statuses in script first, then 200,
+// and keeps what it accepted.
 type otlpSink struct {
-	mu    sync.Mutex
-	spans int
+	mu       sync.Mutex
+	script   []int
+	requests int
+	received []*coltracepb.ExportTraceServiceRequest
 }
 
 func (s *otlpSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	var request coltracepb.ExportTraceServiceRequest
-	if err := proto.Unmarshal(body, &request); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	if len(s.script) > 0 {
+		status := s.script[0]
+		s.script = s.script[1:]
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	request := &coltracepb.ExportTraceServiceRequest{}
+	if err := proto.Unmarshal(body, request); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	for _, rs := range request.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			s.spans += len(ss.Spans)
-		}
-	}
-	s.mu.Unlock()
+	s.received = append(s.received, request)
 	w.Header().Set("Content-Type", "application/x-protobuf")
 }
 
 func (s *otlpSink) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.spans
+	spans := 0
+	for _, request := range s.received {
+		for _, rs := range request.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				spans += len(ss.Spans)
+			}
+		}
+	}
+	return spans
+}
+
+func (s *otlpSink) requestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// spans returns every span received, by name.
+func (s *otlpSink) spans() map[string][]*tracepb.Span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byName := map[string][]*tracepb.Span{}
+	for _, request := range s.received {
+		for _, rs := range request.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, span := range ss.Spans {
+					byName[span.Name] = append(byName[span.Name], span)
+				}
+			}
+		}
+	}
+	return byName
+}
+
+// startOTLPSink serves sink on a loopback port and returns an otlptracehttp
+// exporter sending to it, with the exporter's own retries off as in
+// production.
+func startOTLPSink(t *testing.T, sink *otlpSink) sdktrace.SpanExporter {
+	t.Helper()
+	server := httptest.NewServer(sink)
+	t.Cleanup(server.Close)
+	exporter, err := otlptracehttp.New(context.Background(),
+		otlptracehttp.WithEndpoint(strings.TrimPrefix(server.URL, "http://")), otlptracehttp.WithInsecure(),
+		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exporter.Shutdown(context.Background()) })
+	return exporter
+}
+
+func endedSpan(name string, attributes ...attribute.KeyValue) sdktrace.ReadOnlySpan {
+	return tracetest.SpanStub{Name: name, Attributes: attributes}.Snapshot()
+}
+
+// TestExportRetriesOnlyWhatTheSpecificationRetries drives the real exporter
+// against a receiver that answers one status, then 200. The OTLP
+// specification ("Failures") retries 429, 502, 503 and 504; every other
+// answer drops the batch at once, in one line.
+func TestExportRetriesOnlyWhatTheSpecificationRetries(t *testing.T) {
+	tests := []struct {
+		status  int
+		retried bool
+	}{
+		{http.StatusTooManyRequests, true},
+		{http.StatusBadGateway, true},
+		{http.StatusServiceUnavailable, true},
+		{http.StatusGatewayTimeout, true},
+		{http.StatusBadRequest, false},
+		{http.StatusUnauthorized, false},
+		{http.StatusForbidden, false},
+		{http.StatusNotFound, false},
+		{http.StatusRequestEntityTooLarge, false},
+		{http.StatusInternalServerError, false},
+		{http.StatusNotImplemented, false},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			sink := &otlpSink{script: []int{tt.status}}
+			logs := &syncBuffer{}
+			exporter := newRetryingExporter(startOTLPSink(t, sink), newExportHealth(newLogger(logs, "service-a", slog.LevelInfo)))
+			exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 2*time.Millisecond
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := exporter.ExportSpans(ctx, []sdktrace.ReadOnlySpan{endedSpan("answered")}); err != nil {
+				t.Fatal(err)
+			}
+			records := logRecords(t, logs.String())
+			if tt.retried {
+				if sink.requestCount() != 2 || sink.count() != 1 {
+					t.Errorf("%d requests, %d spans delivered; want the batch sent again and delivered", sink.requestCount(), sink.count())
+				}
+				if got := strings.Join(messages(records), "|"); got != msgExportFailing+"|"+msgExportRecovered {
+					t.Errorf("log lines %q", got)
+				}
+				return
+			}
+			if sink.requestCount() != 1 || sink.count() != 0 {
+				t.Errorf("%d requests, %d spans delivered; want one request and the batch dropped", sink.requestCount(), sink.count())
+			}
+			if len(records) != 1 || records[0]["message"] != msgBatchDropped || records[0]["level"] != "ERROR" ||
+				records[0]["spans_dropped"] != 1.0 || !strings.Contains(records[0]["error"].(string), strconv.Itoa(tt.status)) {
+				t.Errorf("log lines %v, want one %q line naming the status", records, msgBatchDropped)
+			}
+			assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
+		})
+	}
+}
+
+// TestUnencodableBatchIsDroppedAtOnce: the attack of issue 17 without the
+// UTF-8 repair in front (validutf8.go). The batch the exporter cannot
+// marshal is dropped in one line, with the processor's export timeout at
+// 5 minutes, and the spans ended after it reach the receiver.
+func TestUnencodableBatchIsDroppedAtOnce(t *testing.T) {
+	sink := &otlpSink{}
+	logs := &syncBuffer{}
+	exporter := newRetryingExporter(startOTLPSink(t, sink), newExportHealth(newLogger(logs, "service-a", slog.LevelInfo)))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter,
+		sdktrace.WithBatchTimeout(10*time.Millisecond), sdktrace.WithExportTimeout(5*time.Minute)))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tracer := tp.Tracer("test")
+
+	_, bad := tracer.Start(context.Background(), "GET")
+	bad.SetAttributes(attribute.String("url.path", "/service-a/t\xc1\xa5st"))
+	bad.End()
+	pollUntil(t, "the dropped batch", 5*time.Second, func() bool { return strings.Contains(logs.String(), msgBatchDropped) })
+
+	for range 3 {
+		_, span := tracer.Start(context.Background(), "later request")
+		span.End()
+	}
+	pollUntil(t, "the later spans at the receiver", 5*time.Second, func() bool { return sink.count() == 3 })
+
+	records := logRecords(t, logs.String())
+	if len(records) != 1 {
+		t.Fatalf("log lines %v, want the one drop line", records)
+	}
+	if drop := records[0]; drop["spans_dropped"] != 1.0 || drop["spans_dropped_total"] != 1.0 ||
+		!strings.Contains(drop["error"].(string), "invalid UTF-8") {
+		t.Errorf("drop line %v", drop)
+	}
+	if sink.requestCount() != 1 {
+		t.Errorf("%d requests, want only the later batch sent", sink.requestCount())
+	}
 }
 
 func pollUntil(t *testing.T, what string, deadline time.Duration, condition func() bool) {

@@ -76,7 +76,7 @@ func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
-		export = sdktrace.NewBatchSpanProcessor(newRetryingExporter(exporter, newExportHealth(logger)))
+		export = sdktrace.NewBatchSpanProcessor(newSpanExporter(exporter, logger))
 	}
 	tp := newTracerProvider(export, sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
@@ -92,6 +92,13 @@ func newTracerProvider(export sdktrace.SpanProcessor, opts ...sdktrace.TracerPro
 		return sdktrace.NewTracerProvider(opts...)
 	}
 	return sdktrace.NewTracerProvider(append(opts, sdktrace.WithSpanProcessor(redactingProcessor{export}))...)
+}
+
+// newSpanExporter is the chain every batch takes to the OTLP exporter: its
+// strings made valid UTF-8 once (validutf8.go), then retried while a retry
+// can help (export.go).
+func newSpanExporter(otlp sdktrace.SpanExporter, logger *slog.Logger) sdktrace.SpanExporter {
+	return validUTF8Exporter{next: newRetryingExporter(otlp, newExportHealth(logger))}
 }
 
 // newResource describes this process. WithFromEnv comes last so that

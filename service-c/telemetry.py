@@ -4,7 +4,8 @@ Everything is configured by the standard OTEL_* environment variables:
 OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (resource), OTEL_EXPORTER_OTLP_*
 (endpoint, headers, timeout), OTEL_BSP_* (batching, queue, export deadline),
 OTEL_TRACES_SAMPLER*, OTEL_TRACES_EXPORTER (otlp or none), OTEL_SDK_DISABLED.
-Export retries through Collector outages: telemetry_export.py.
+Export retries through Collector outages: telemetry_export.py; every span
+string is made encodable first: telemetry_utf8.py.
 
 Under gunicorn, `start()` runs in each worker after the fork (gunicorn.conf.py
 post_fork) and `stop()` when the worker exits: the batch processor's export
@@ -35,6 +36,7 @@ from redaction import RedactingSpanProcessor
 from strict_propagation import StrictTraceContextPropagator
 from telemetry_export import RetryingSpanExporter
 from telemetry_open_spans import OpenServerSpans
+from telemetry_utf8 import ValidUtf8SpanExporter
 
 # How long a stopping worker waits for its last spans to be exported. With the
 # Collector down the exporter retries for up to OTEL_BSP_EXPORT_TIMEOUT,
@@ -127,7 +129,9 @@ def _export_processor() -> SpanProcessor | None:
         return None
     if exporter not in ("", "otlp"):
         _log.warning("only otlp and none are supported, exporting with otlp", extra={"OTEL_TRACES_EXPORTER": exporter})
-    return BatchSpanProcessor(RetryingSpanExporter(_otlp_exporter()))
+    # Strings made encodable once per batch (telemetry_utf8.py), then
+    # retried while a retry can help (telemetry_export.py).
+    return BatchSpanProcessor(ValidUtf8SpanExporter(RetryingSpanExporter(_otlp_exporter())))
 
 
 def _otlp_exporter() -> OTLPSpanExporter:

@@ -13,6 +13,11 @@ has passed since the batch was handed over. The processor's worker thread
 waits meanwhile, so new spans collect in its queue, which is the memory bound.
 ExportHealth writes the same three lines as service-a and service-b
 (docs/contract.md): failing, still failing (every 30 s), recovered.
+
+Only a failure that a retry can cure is retried. A batch that fails the same
+way every time (the exporter cannot encode it, or the Collector answers 400)
+is dropped at once in one line: retried, it held up every span queued behind
+it until the deadline.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 MSG_FAILING = "span export failing"
 MSG_STILL_FAILING = "span export still failing"
 MSG_RECOVERED = "span export recovered"
+# One line per batch no retry can deliver.
+MSG_BATCH_DROPPED = "span batch dropped"
 
 SUMMARY_EVERY_S = 30.0
 # Backoff between attempts; the exporter itself also retries within each
@@ -58,6 +65,7 @@ class ExportHealth:
         self._failed_attempts = 0
         self._spans_dropped = 0
         self.last_error = ""
+        self._undeliverable_spans = 0  # since the process started
 
     def failed(self, error: str) -> None:
         with self._lock:
@@ -74,6 +82,16 @@ class ExportHealth:
     def dropped(self, spans: int) -> None:
         with self._lock:
             self._spans_dropped += spans
+
+    def undeliverable(self, error: str, spans: int) -> None:
+        """A batch dropped without retrying; the outage lines are left alone (the next batch may go through)."""
+        with self._lock:
+            self._undeliverable_spans += spans
+            self._logger.error(MSG_BATCH_DROPPED, extra={
+                "error": error,
+                "spans_dropped": spans,
+                "spans_dropped_total": self._undeliverable_spans,
+            })
 
     def succeeded(self) -> None:
         with self._lock:
@@ -93,14 +111,23 @@ class ExportHealth:
 
 class _ExporterLogCapture(logging.Filter):
     """Keeps the exporter's per-attempt lines out of the log; the cause they
-    name becomes the `error` field of ExportHealth's lines instead."""
+    name becomes the `error` field of ExportHealth's lines instead. Its lines
+    are also the only place where it says whether a retry could help: the
+    export itself returns just FAILURE."""
 
     TRANSIENT = "Transient error %s"  # the start of its per-retry warning; args[0] is the cause
     GIVING_UP = "Failed to export %s batch due to timeout"  # names no cause: keep the last one
+    # A batch that fails the same way every time: it cannot be encoded, it is
+    # over max_request_size, or the receiver answered with a status the OTLP
+    # specification does not retry (args[1]; None when no answer came).
+    CANNOT_ENCODE = "Failed to encode span batch"
+    TOO_LARGE = "Dropping span batch"
+    NOT_RETRIED = "Failed to export %s batch code: %s"
 
     def __init__(self) -> None:
         super().__init__()
         self.last_message = ""
+        self.undeliverable = False  # what the last line said of the batch
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
@@ -110,6 +137,8 @@ class _ExporterLogCapture(logging.Filter):
             self.last_message = str(record.args[0])
         elif not template.startswith(self.GIVING_UP) or not self.last_message:
             self.last_message = record.getMessage()
+        answered = template.startswith(self.NOT_RETRIED) and len(record.args) > 1 and record.args[1] is not None
+        self.undeliverable = answered or template.startswith((self.CANNOT_ENCODE, self.TOO_LARGE))
         return False
 
 
@@ -135,13 +164,19 @@ class RetryingSpanExporter(SpanExporter):
         deadline = time.monotonic() + self._export_timeout_s
         backoff = self._initial_backoff_s
         while True:
+            self._capture.undeliverable = False
             try:
                 result = self._exporter.export(spans)
             except Exception as error:  # noqa: BLE001 - an exporter bug must not kill the processor's thread
-                result, self._capture.last_message = SpanExportResult.FAILURE, repr(error)
+                # It raised on this batch and would again.
+                self._health.undeliverable(repr(error), len(spans))
+                return SpanExportResult.FAILURE
             if result is SpanExportResult.SUCCESS:
                 self._health.succeeded()
                 return result
+            if self._capture.undeliverable:
+                self._health.undeliverable(self._capture.last_message, len(spans))
+                return SpanExportResult.FAILURE
             self._health.failed(self._capture.last_message)
             if time.monotonic() + backoff > deadline or self._shutdown.wait(backoff):
                 self._health.dropped(len(spans))

@@ -10,6 +10,7 @@ const { once } = require('node:events');
 const { ExportResultCode } = require('@opentelemetry/core');
 const { TracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
+const { OTLPExporterError } = require('@opentelemetry/otlp-exporter-base');
 const { createLogger } = require('../src/logger');
 const { startServiceProcess } = require('../test-support/service-process');
 const {
@@ -18,9 +19,11 @@ const {
   MSG_FAILING,
   MSG_STILL_FAILING,
   MSG_RECOVERED,
+  MSG_BATCH_DROPPED,
 } = require('../src/telemetry/export');
 const { tracesExported } = require('../src/telemetry/sdk');
 const { send, startFakeServer, refusedUrl } = require('../test-support/http');
+const { startOtlpReceiver } = require('../test-support/otlp-receiver');
 const { waitFor } = require('../test-support/wait');
 const { assertValidLogLine } = require('../test-support/log-schema');
 
@@ -49,6 +52,20 @@ function scriptedExporter(failures) {
 }
 
 const exportOnce = (exporter, spans) => new Promise((resolve) => exporter.export(spans, resolve));
+
+/** An exporter that answers with `results` in turn, then succeeds. */
+function answeringExporter(...results) {
+  const state = { calls: 0 };
+  state.export = (spans, done) => {
+    state.calls += 1;
+    done(results[state.calls - 1] ?? { code: ExportResultCode.SUCCESS });
+  };
+  state.shutdown = () => Promise.resolve();
+  return state;
+}
+
+// A retry would wait a minute: these tests end long before if none is made.
+const NEVER_RETRY_IN_TIME = { exportTimeoutMs: 300_000, attemptTimeoutMs: 1000, initialBackoffMs: 60_000 };
 
 const outages = [
   { name: 'healthy', outageMs: 0, everyMs: 1000, expected: [] },
@@ -121,6 +138,98 @@ test('a batch is given up before the processor would abandon it', async () => {
   assert.ok(Date.now() - startedAt < 1000, 'answered within the processor export timeout');
   health.succeeded();
   assert.equal(records().at(-1).spans_dropped, 5);
+});
+
+test('a batch the Collector answers 400 is dropped at once, in one line, and the next batch goes through', async () => {
+  const { logger, records } = memoryLogger();
+  const rejected = new OTLPExporterError('Bad Request', 400, 'string field contains invalid UTF-8');
+  const inner = answeringExporter({ code: ExportResultCode.FAILED, error: rejected });
+  const exporter = new RetryingSpanExporter(inner, new ExportHealth(logger), NEVER_RETRY_IN_TIME);
+
+  // Settled, and reported once by the exporter: SUCCESS keeps the processor
+  // from logging the same failure a second time.
+  assert.equal((await exportOnce(exporter, new Array(4).fill({}))).code, ExportResultCode.SUCCESS);
+  assert.equal(inner.calls, 1);
+  assert.equal((await exportOnce(exporter, [{}])).code, ExportResultCode.SUCCESS);
+  assert.equal(inner.calls, 2);
+  const lines = records();
+  assert.deepEqual(
+    lines.map((line) => [line.level, line.message, line.spans_dropped, line.spans_dropped_total, line.error]),
+    [['ERROR', MSG_BATCH_DROPPED, 4, 4, 'Bad Request (400)']],
+  );
+});
+
+test('a batch the exporter cannot serialize is dropped at once', async () => {
+  const { logger, records } = memoryLogger();
+  const inner = answeringExporter();
+  inner.export = () => {
+    inner.calls += 1;
+    throw new TypeError('cannot serialize');
+  };
+  const exporter = new RetryingSpanExporter(inner, new ExportHealth(logger), NEVER_RETRY_IN_TIME);
+  assert.equal((await exportOnce(exporter, [{}])).code, ExportResultCode.SUCCESS);
+  assert.equal(inner.calls, 1);
+  assert.deepEqual(records().map((line) => [line.message, line.error]), [[MSG_BATCH_DROPPED, 'cannot serialize']]);
+});
+
+test('a retryable answer the exporter gave up on is retried', async () => {
+  const { logger, records } = memoryLogger();
+  const spent = new OTLPExporterError('Export failed with retryable status');
+  const inner = answeringExporter({ code: ExportResultCode.FAILED, error: spent });
+  const exporter = new RetryingSpanExporter(inner, new ExportHealth(logger), {
+    exportTimeoutMs: 30_000,
+    attemptTimeoutMs: 1000,
+    initialBackoffMs: 1,
+  });
+  assert.equal((await exportOnce(exporter, [{}])).code, ExportResultCode.SUCCESS);
+  assert.equal(inner.calls, 2);
+  assert.deepEqual(records().map((line) => line.message), [MSG_FAILING, MSG_RECOVERED]);
+});
+
+// The OTLP specification ("Failures") retries 429, 502, 503 and 504 and no
+// other answer. The real exporter against a receiver that answers one status,
+// then 200; all statuses at once, since the exporter's own retry waits ~1 s.
+test('the real exporter: only 429, 502, 503 and 504 are sent again', async () => {
+  const provider = new TracerProvider();
+  const answers = [
+    [400, false],
+    [401, false],
+    [403, false],
+    [404, false],
+    [413, false],
+    [500, false],
+    [501, false],
+    [429, true],
+    [502, true],
+    [503, true],
+    [504, true],
+  ];
+  await Promise.all(
+    answers.map(async ([status, retried]) => {
+      const receiver = await startOtlpReceiver([status]);
+      const { logger, records } = memoryLogger();
+      const exporter = new RetryingSpanExporter(
+        new OTLPTraceExporter({ url: receiver.url, timeoutMillis: 10_000 }),
+        new ExportHealth(logger),
+        NEVER_RETRY_IN_TIME,
+      );
+      const span = provider.getTracer('test').startSpan('answered');
+      span.end();
+      try {
+        const result = await exportOnce(exporter, [span]);
+        assert.equal(result.code, ExportResultCode.SUCCESS, `${status}`);
+        assert.equal(receiver.bodies.length, retried ? 2 : 1, `${status}: requests`);
+        const dropped = records().filter((line) => line.message === MSG_BATCH_DROPPED);
+        assert.equal(dropped.length, retried ? 0 : 1, `${status}: drop lines`);
+        if (!retried) {
+          assert.match(dropped[0].error, new RegExp(`\\(${status}\\)`));
+        }
+      } finally {
+        await exporter.shutdown();
+        await receiver.close();
+      }
+    }),
+  );
 });
 
 test('shutdown ends the wait', async () => {

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -143,6 +145,53 @@ def recording_server() -> Iterator[RecordingServer]:
     thread.start()
     yield state
     state.released.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@dataclass
+class OtlpReceiver:
+    """A stand-in for the Collector's OTLP/HTTP receiver. It answers the statuses of `script`
+    first, then 200, and decodes what it accepts as the Collector does: a string that is
+    not valid UTF-8 fails to decode and is answered 400."""
+
+    url: str
+    script: list[int] = field(default_factory=list)
+    requests: int = 0
+    received: list[ExportTraceServiceRequest] = field(default_factory=list)
+
+    def spans(self) -> list[ProtoSpan]:
+        return [span for request in self.received for resource in request.resource_spans
+                for scope in resource.scope_spans for span in scope.spans]
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    state: OtlpReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.requests += 1
+            status = state.script.pop(0) if state.script else 200
+            if status == 200:
+                try:
+                    state.received.append(ExportTraceServiceRequest.FromString(body))
+                except Exception:  # noqa: BLE001 - any decoding failure is the client's fault
+                    status = 400
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state = OtlpReceiver(url=f"http://127.0.0.1:{server.server_address[1]}/v1/traces")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)

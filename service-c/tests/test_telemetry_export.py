@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
 import telemetry
 from telemetry_export import (
+    MSG_BATCH_DROPPED,
     MSG_FAILING,
     MSG_RECOVERED,
     MSG_STILL_FAILING,
@@ -46,6 +47,20 @@ class ScriptedExporter:
 
 def health_lines(lines):
     return [line for line in lines() if line["message"].startswith("span export")]
+
+
+def warnings_and_errors(lines):
+    return [line for line in lines() if line["level"] in ("WARN", "ERROR")]
+
+
+# A retry would wait a minute: these tests end long before if none is made.
+NEVER_RETRY_IN_TIME = {"export_timeout_s": 300, "initial_backoff_s": 60}
+
+
+def ended_span(name="answered"):
+    span = TracerProvider(shutdown_on_exit=False).get_tracer("test").start_span(name)
+    span.end()
+    return span
 
 
 @pytest.mark.parametrize(("outage_s", "attempt_every_s", "expected"), [
@@ -104,6 +119,63 @@ def test_shutdown_ends_the_wait(log_lines):
     exporter.shutdown()
     thread.join(10)
     assert result == [SpanExportResult.FAILURE]
+
+
+def test_an_exporter_that_raises_is_not_retried(log_lines):
+    class Raising(ScriptedExporter):
+        def export(self, spans):
+            self.calls += 1
+            raise ValueError("cannot encode")
+
+    inner = Raising(failures=0)
+    assert RetryingSpanExporter(inner, **NEVER_RETRY_IN_TIME).export([object()] * 2) is SpanExportResult.FAILURE
+    assert inner.calls == 1
+    [line] = warnings_and_errors(log_lines)
+    assert (line["message"], line["spans_dropped"], line["error"]) == (MSG_BATCH_DROPPED, 2, "ValueError('cannot encode')")
+
+
+@pytest.mark.parametrize(("status", "retried"), [
+    (400, False), (401, False), (403, False), (404, False), (413, False), (500, False), (501, False),
+    (429, True), (502, True), (503, True), (504, True),
+])
+def test_only_what_the_specification_retries_is_sent_again(log_lines, otlp_receiver, status, retried):
+    """The real exporter against a receiver that answers `status`, then 200. The OTLP
+    specification ("Failures") retries 429, 502, 503 and 504 (the exporter does it itself,
+    after about a second); any other answer drops the batch at once, in one line."""
+    otlp_receiver.script.append(status)
+    exporter = RetryingSpanExporter(OTLPSpanExporter(endpoint=otlp_receiver.url, timeout=10), **NEVER_RETRY_IN_TIME)
+    result = exporter.export([ended_span()])
+    if retried:
+        assert (result, otlp_receiver.requests, len(otlp_receiver.spans())) == (SpanExportResult.SUCCESS, 2, 1)
+        assert warnings_and_errors(log_lines) == []
+        return
+    assert (result, otlp_receiver.requests, len(otlp_receiver.spans())) == (SpanExportResult.FAILURE, 1, 0)
+    [line] = warnings_and_errors(log_lines)
+    assert (line["level"], line["message"], line["spans_dropped"], line["spans_dropped_total"]) == (
+        "ERROR", MSG_BATCH_DROPPED, 1, 1)
+    assert f"code: {status}" in line["error"]
+
+
+def test_a_batch_that_cannot_be_encoded_is_dropped_at_once(log_lines, otlp_receiver):
+    """The attack of issue 17 without the repair in front (telemetry_utf8.py): a span name
+    UTF-8 cannot encode. Its batch is dropped in one line, with the export deadline at
+    5 minutes, and the spans ended after it reach the receiver."""
+    exporter = RetryingSpanExporter(OTLPSpanExporter(endpoint=otlp_receiver.url, timeout=10), **NEVER_RETRY_IN_TIME)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=10))
+    tracer = provider.get_tracer("test")
+    try:
+        tracer.start_span(b"GET /api/\xff\xfe".decode("utf-8", "surrogateescape")).end()
+        wait_for(lambda: warnings_and_errors(log_lines), 5, "the dropped batch")
+        for _ in range(3):
+            tracer.start_span("later request").end()
+        wait_for(lambda: len(otlp_receiver.spans()) == 3, 5, "the later spans at the receiver")
+    finally:
+        provider.shutdown()
+    [line] = warnings_and_errors(log_lines)
+    assert (line["message"], line["spans_dropped"], line["spans_dropped_total"]) == (MSG_BATCH_DROPPED, 1, 1)
+    assert "surrogates not allowed" in line["error"]
+    assert otlp_receiver.requests == 1
 
 
 class _Receiver(BaseHTTPRequestHandler):

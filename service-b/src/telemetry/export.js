@@ -14,14 +14,26 @@
 // (the processor exports one batch at a time, so it waits meanwhile and new
 // spans collect in its queue, the memory bound). ExportHealth writes the
 // same three lines as service-a and service-c (docs/contract.md).
+//
+// Only a failure that a retry can cure is retried (isUndeliverable). A batch
+// that fails the same way every time, say one the Collector answers 400, is
+// dropped at once in one line: retried, it held up every span queued behind
+// it until the deadline.
+//
+// Strings need no repair here: the exporter encodes them with TextEncoder,
+// which writes a lone surrogate (the only ill-formed text a JS string can
+// hold) as U+FFFD, and raw header bytes arrive as latin1 characters.
 
 const { context, ROOT_CONTEXT } = require('@opentelemetry/api');
 const { ExportResultCode, getNumberFromEnv } = require('@opentelemetry/core');
+const { OTLPExporterError } = require('@opentelemetry/otlp-exporter-base');
 const { runOutsideRequestContext } = require('../request-context');
 
 const MSG_FAILING = 'span export failing';
 const MSG_STILL_FAILING = 'span export still failing';
 const MSG_RECOVERED = 'span export recovered';
+// One line per batch no retry can deliver.
+const MSG_BATCH_DROPPED = 'span batch dropped';
 
 const SUMMARY_EVERY_MS = 30_000;
 // Backoff between attempts; the exporter also retries within each attempt.
@@ -30,6 +42,21 @@ const MAX_BACKOFF_MS = 5_000;
 // The specification's defaults, as the SDK applies them.
 const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
 const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+
+// The answers the OTLP specification ("Failures") retries. A request that
+// got no answer at all (ECONNREFUSED, a timeout) is retried as well.
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/**
+ * True when sending the same batch again would fail the same way: the
+ * receiver answered with a status the specification says not to retry (400,
+ * 413, 500, ...). The exporter reports such an answer as an
+ * OTLPExporterError whose code is the HTTP status; failures without an
+ * answer, and 429/502/503/504 once its own retries are spent, carry none.
+ */
+function isUndeliverable(error) {
+  return error instanceof OTLPExporterError && Number.isInteger(error.code) && !RETRYABLE_STATUSES.has(error.code);
+}
 
 function describe(error) {
   if (!error) {
@@ -44,6 +71,7 @@ class ExportHealth {
     this.logger = logger;
     this.now = now;
     this.summaryEveryMs = summaryEveryMs;
+    this.undeliverableSpans = 0; // since the process started
     this.reset();
   }
 
@@ -73,6 +101,16 @@ class ExportHealth {
     this.spansDropped += spans;
   }
 
+  /** A batch dropped without retrying; the outage lines are left alone (the next batch may go through). */
+  undeliverable(error, spans) {
+    this.undeliverableSpans += spans;
+    this.write('error', MSG_BATCH_DROPPED, {
+      error: describe(error),
+      spans_dropped: spans,
+      spans_dropped_total: this.undeliverableSpans,
+    });
+  }
+
   succeeded() {
     if (this.failingSince === undefined) {
       return;
@@ -82,12 +120,15 @@ class ExportHealth {
   }
 
   emit(level, message, now) {
-    const fields = {
+    this.write(level, message, {
       error: this.lastError,
       failed_attempts: this.failedAttempts,
       spans_dropped: this.spansDropped,
       failing_for_ms: now - this.failingSince,
-    };
+    });
+  }
+
+  write(level, message, fields) {
     // Exports run from timers started inside some request: these lines
     // belong to no request and must not borrow its ids.
     context.with(ROOT_CONTEXT, () => runOutsideRequestContext(() => this.logger[level](fields, message)));
@@ -123,29 +164,46 @@ class RetryingSpanExporter {
     const lastStart = Date.now() + this.exportTimeoutMs - this.attemptTimeoutMs;
     let backoff = this.initialBackoffMs;
     const attempt = () => {
-      this.exporter.export(spans, (result) => {
-        if (result.code === ExportResultCode.SUCCESS) {
-          this.health.succeeded();
-          resultCallback(result);
-          return;
-        }
-        this.health.failed(result.error);
-        if (this.isShutdown || Date.now() + backoff > lastStart) {
-          this.health.dropped(spans.length);
-          resultCallback(result);
-          return;
-        }
-        const timer = setTimeout(() => {
-          this.waiting.delete(entry);
-          attempt();
-        }, backoff);
-        timer.unref(); // never what keeps a stopping process alive
-        const entry = { timer, giveUp: () => this.giveUp(spans, result, resultCallback) };
-        this.waiting.add(entry);
-        backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      });
+      try {
+        this.exporter.export(spans, onResult);
+      } catch (error) {
+        // It could not even serialize the batch, and never will.
+        this.drop(spans, error, resultCallback);
+      }
+    };
+    const onResult = (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.health.succeeded();
+        resultCallback(result);
+        return;
+      }
+      if (isUndeliverable(result.error)) {
+        this.drop(spans, result.error, resultCallback);
+        return;
+      }
+      this.health.failed(result.error);
+      if (this.isShutdown || Date.now() + backoff > lastStart) {
+        this.health.dropped(spans.length);
+        resultCallback(result);
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.waiting.delete(entry);
+        attempt();
+      }, backoff);
+      timer.unref(); // never what keeps a stopping process alive
+      const entry = { timer, giveUp: () => this.giveUp(spans, result, resultCallback) };
+      this.waiting.add(entry);
+      backoff = Math.min(backoff * 2, this.maxBackoffMs);
     };
     attempt();
+  }
+
+  // The batch is settled: reported here, so the processor is told SUCCESS
+  // (a failure would be logged a second time by its error handler).
+  drop(spans, error, resultCallback) {
+    this.health.undeliverable(error, spans.length);
+    resultCallback({ code: ExportResultCode.SUCCESS });
   }
 
   giveUp(spans, result, resultCallback) {
@@ -168,4 +226,11 @@ class RetryingSpanExporter {
   }
 }
 
-module.exports = { ExportHealth, RetryingSpanExporter, MSG_FAILING, MSG_STILL_FAILING, MSG_RECOVERED };
+module.exports = {
+  ExportHealth,
+  RetryingSpanExporter,
+  MSG_FAILING,
+  MSG_STILL_FAILING,
+  MSG_RECOVERED,
+  MSG_BATCH_DROPPED,
+};
