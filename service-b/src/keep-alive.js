@@ -18,6 +18,8 @@ function applyKeepAlivePolicy(server, { maxRequestsPerConnection }) {
   // Node marks the last answer "Connection: close" but, as documented, leaves
   // the socket open for the client to close; the header set here makes Node
   // end it after that answer, as RFC 9112 (section 9.6) asks of a server.
+  // maxRequestsOnConnectionReached is Node's own flag for that answer, not
+  // documented: test/keep-alive.test.js fails if a Node release drops it.
   server.prependListener('request', (_request, response) => {
     if (response.maxRequestsOnConnectionReached) {
       response.setHeader('Connection', 'close');
