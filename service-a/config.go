@@ -14,27 +14,29 @@ import (
 // Config is everything service-a reads from its environment (docs/contract.md,
 // "Environment"). The OpenTelemetry SDK reads the other OTEL_* variables itself.
 type Config struct {
-	Host              string
-	Port              int
-	ServiceName       string
-	ServiceBURL       string
-	ServiceCURL       string
-	DownstreamTimeout time.Duration
-	MaxHops           int
-	LogLevel          slog.Level
+	Host                     string
+	Port                     int
+	ServiceName              string
+	ServiceBURL              string
+	ServiceCURL              string
+	DownstreamTimeout        time.Duration
+	MaxHops                  int
+	MaxRequestsPerConnection int
+	LogLevel                 slog.Level
 }
 
 // defaultConfig holds the documented defaults (service-a/README.md).
 func defaultConfig() Config {
 	return Config{
-		Host:              "0.0.0.0",
-		Port:              8081,
-		ServiceName:       "service-a",
-		ServiceBURL:       "http://127.0.0.1:8082",
-		ServiceCURL:       "http://127.0.0.1:8083",
-		DownstreamTimeout: 2000 * time.Millisecond,
-		MaxHops:           5,
-		LogLevel:          slog.LevelInfo,
+		Host:                     "0.0.0.0",
+		Port:                     8081,
+		ServiceName:              "service-a",
+		ServiceBURL:              "http://127.0.0.1:8082",
+		ServiceCURL:              "http://127.0.0.1:8083",
+		DownstreamTimeout:        2000 * time.Millisecond,
+		MaxHops:                  5,
+		MaxRequestsPerConnection: 5,
+		LogLevel:                 slog.LevelInfo,
 	}
 }
 
@@ -99,6 +101,14 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("MAX_HOPS=%q: want a non-negative integer", v))
 		} else {
 			cfg.MaxHops = hops
+		}
+	}
+	if v, ok := get("MAX_REQUESTS_PER_CONNECTION"); ok {
+		limit, err := strconv.Atoi(v)
+		if err != nil || limit < 0 {
+			errs = append(errs, fmt.Errorf("MAX_REQUESTS_PER_CONNECTION=%q: want a non-negative integer", v))
+		} else {
+			cfg.MaxRequestsPerConnection = limit
 		}
 	}
 	if v, ok := get("LOG_LEVEL"); ok {

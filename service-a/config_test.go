@@ -52,6 +52,17 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"PORT", "DOWNSTREAM_TIMEOUT_MS", "MAX_HOPS", "LOG_LEVEL", "SERVICE_C_URL"},
 		},
 		{name: "port out of range", env: map[string]string{"PORT": "70000"}, want: func(*Config) {}, wantErr: []string{"PORT"}},
+		{
+			name: "requests per connection",
+			env:  map[string]string{"MAX_REQUESTS_PER_CONNECTION": "0"},
+			want: func(c *Config) { c.MaxRequestsPerConnection = 0 },
+		},
+		{
+			name:    "requests per connection not a count",
+			env:     map[string]string{"MAX_REQUESTS_PER_CONNECTION": "-1"},
+			want:    func(*Config) {},
+			wantErr: []string{"MAX_REQUESTS_PER_CONNECTION"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,9 @@ func newDownstreamClient(timeout time.Duration, logger *slog.Logger, tp trace.Tr
 	// The total bound stays above the per-host one (the default 100 is not):
 	// POST /test may call a few other hosts as well.
 	base.MaxIdleConns = 1024
+	// Let go of an idle connection before B or C would close it (they keep
+	// one serverIdleTimeout; Go's default, 90 s, is longer).
+	base.IdleConnTimeout = clientIdleTimeout
 	return &downstreamClient{
 		http: &http.Client{Transport: otelhttp.NewTransport(
 			exceptionRecorder{next: base},

@@ -43,5 +43,7 @@ func run() error {
 		return err
 	}
 	logger.Info("listening", "address", listener.Addr().String())
-	return serve(ctx, newHTTPServer(router, logger), listener, drainTimeout, logger)
+	srv := newHTTPServer(router, logger)
+	closeConnectionsAfter(srv, cfg.MaxRequestsPerConnection)
+	return serve(ctx, srv, listener, drainTimeout, logger)
 }

@@ -39,11 +39,8 @@ func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
 		ReadTimeout:       bodyReadTimeout,
 		// Longest legitimate request: delay_ms 10 s plus a three-step chain
 		// of downstream calls, each bounded by DOWNSTREAM_TIMEOUT_MS.
-		WriteTimeout: 60 * time.Second,
-		// Longer than nginx's upstream keepalive_timeout (60 s), so the
-		// gateway closes idle connections first and never reuses one this
-		// server is closing.
-		IdleTimeout:    75 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    serverIdleTimeout,
 		MaxHeaderBytes: maxHeaderBytes,
 		// "OPTIONS *" would get net/http's own bare 200; the router answers
 		// it as JSON like any other request (OPTIONS is not served here).

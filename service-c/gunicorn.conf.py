@@ -5,6 +5,7 @@ flushed when the worker exits (worker_exit). Never before the fork: the
 batch processor's export thread would not survive it. So no preload_app.
 """
 
+import functools
 import os
 import sys
 
@@ -44,6 +45,13 @@ _SPAN_FLUSH_S = telemetry.FLUSH_BUDGET_SECONDS + 1
 # requests run on its threads, so a slow request (delay_ms up to 10 s plus
 # a downstream call) never trips it; a hung main loop does.
 timeout = 30
+
+# Keep-alive (docs/contract.md, "Keep-alive connections"). An idle connection
+# stays 75 s, longer than any caller's pool keeps one (nginx and service-a:
+# 60 s), so the caller lets go first; gunicorn's default, 2 s, had nginx and
+# service-a sending requests on connections it was closing. Idle connections
+# wait in the worker's poller, not on a thread.
+keepalive = 75
 
 # Header limits. A single header line may be up to 16 KiB (like Node's total
 # default), so a 10 KB hostile value reaches the app and gets the app's JSON
@@ -97,3 +105,18 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker):
     telemetry.stop()
+
+
+@functools.cache
+def _max_requests_per_connection() -> int:
+    # Read once per worker, at its first request: on_starting has checked it.
+    return Settings.from_env().max_requests_per_connection
+
+
+def pre_request(worker, req):
+    # The last request a connection may carry (0: no limit). gunicorn drops a
+    # Connection header the app sets (hop-by-hop), so the request is marked
+    # instead: gunicorn answers it with "Connection: close" and closes.
+    limit = _max_requests_per_connection()
+    if limit and req.req_number >= limit:
+        req.force_close()

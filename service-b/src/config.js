@@ -15,6 +15,7 @@ const DEFAULTS = {
   SERVICE_C_URL: 'http://127.0.0.1:8083',
   DOWNSTREAM_TIMEOUT_MS: '2000',
   MAX_HOPS: '5',
+  MAX_REQUESTS_PER_CONNECTION: '5',
   LOG_LEVEL: 'INFO',
 };
 
@@ -75,6 +76,7 @@ function loadConfig(env = process.env) {
     },
     downstreamTimeoutMs: integer('DOWNSTREAM_TIMEOUT_MS', { min: 1, max: 600000 }),
     maxHops: integer('MAX_HOPS', { min: 0, max: 1000 }),
+    maxRequestsPerConnection: integer('MAX_REQUESTS_PER_CONNECTION', { min: 0, max: Number.MAX_SAFE_INTEGER }),
     logLevel,
   };
 

@@ -10,11 +10,7 @@ const { createLogger } = require('./logger');
 const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
-
-// Longer than the idle timeout of the callers' connection pools (nginx
-// upstream keepalive: 60 s), so the caller, not this server, closes an idle
-// connection, and no request is sent on a connection being closed.
-const KEEP_ALIVE_TIMEOUT_MS = 65000;
+const { applyKeepAlivePolicy } = require('./keep-alive');
 
 function main() {
   let config;
@@ -29,7 +25,7 @@ function main() {
   routeProcessDiagnostics(logger);
 
   const server = http.createServer(createApp({ config, logger }));
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  applyKeepAlivePolicy(server, config);
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);

@@ -12,6 +12,7 @@ test('defaults come from .env and the contract', () => {
     serviceUrls: { 'service-a': 'http://127.0.0.1:8081', 'service-c': 'http://127.0.0.1:8083' },
     downstreamTimeoutMs: 2000,
     maxHops: 5,
+    maxRequestsPerConnection: 5,
     logLevel: 'INFO',
   });
 });
@@ -23,6 +24,8 @@ const VALID = [
   ['PORT', '0', 'port', 0],
   ['DOWNSTREAM_TIMEOUT_MS', '250', 'downstreamTimeoutMs', 250],
   ['MAX_HOPS', '0', 'maxHops', 0],
+  ['MAX_REQUESTS_PER_CONNECTION', '0', 'maxRequestsPerConnection', 0],
+  ['MAX_REQUESTS_PER_CONNECTION', '100', 'maxRequestsPerConnection', 100],
   ['LOG_LEVEL', 'debug', 'logLevel', 'DEBUG'],
   ['LOG_LEVEL', 'WARN', 'logLevel', 'WARN'],
 ];
@@ -45,6 +48,7 @@ const INVALID = [
   ['DOWNSTREAM_TIMEOUT_MS', '0'],
   ['DOWNSTREAM_TIMEOUT_MS', '1.5'],
   ['MAX_HOPS', 'five'],
+  ['MAX_REQUESTS_PER_CONNECTION', '-1'],
   ['LOG_LEVEL', 'VERBOSE'],
   ['SERVICE_A_URL', 'not a url'],
   ['SERVICE_C_URL', 'ftp://c:21'],

@@ -14,6 +14,8 @@ DEFAULT_SERVICE_A_URL = "http://127.0.0.1:8081"
 DEFAULT_EXTERNAL_DEPENDENCY_URL = "http://127.0.0.1:9/"
 DEFAULT_DOWNSTREAM_TIMEOUT_MS = 2000
 DEFAULT_MAX_HOPS = 5
+# docs/contract.md, "Keep-alive connections"; applied by gunicorn.conf.py.
+DEFAULT_MAX_REQUESTS_PER_CONNECTION = 5
 
 _EXTENSION_KEY = "service_c.settings"
 
@@ -29,6 +31,7 @@ class Settings:
     external_dependency_url: str = DEFAULT_EXTERNAL_DEPENDENCY_URL
     downstream_timeout_ms: int = DEFAULT_DOWNSTREAM_TIMEOUT_MS
     max_hops: int = DEFAULT_MAX_HOPS
+    max_requests_per_connection: int = DEFAULT_MAX_REQUESTS_PER_CONNECTION
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -38,6 +41,8 @@ class Settings:
             external_dependency_url=_url(env, "EXTERNAL_DEPENDENCY_URL", DEFAULT_EXTERNAL_DEPENDENCY_URL),
             downstream_timeout_ms=_int(env, "DOWNSTREAM_TIMEOUT_MS", DEFAULT_DOWNSTREAM_TIMEOUT_MS, minimum=1),
             max_hops=_int(env, "MAX_HOPS", DEFAULT_MAX_HOPS, minimum=0),
+            max_requests_per_connection=_int(env, "MAX_REQUESTS_PER_CONNECTION", DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+                                             minimum=0),
         )
 
     def install(self, app: Flask) -> None:

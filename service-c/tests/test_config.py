@@ -14,6 +14,7 @@ def test_defaults_when_nothing_is_set():
         external_dependency_url="http://127.0.0.1:9/",
         downstream_timeout_ms=2000,
         max_hops=5,
+        max_requests_per_connection=5,
     )
 
 
@@ -28,6 +29,8 @@ def test_defaults_when_nothing_is_set():
     ({"DOWNSTREAM_TIMEOUT_MS": ""}, "downstream_timeout_ms", 2000),
     ({"MAX_HOPS": "0"}, "max_hops", 0),
     ({"MAX_HOPS": "12"}, "max_hops", 12),
+    ({"MAX_REQUESTS_PER_CONNECTION": "0"}, "max_requests_per_connection", 0),
+    ({"MAX_REQUESTS_PER_CONNECTION": "100"}, "max_requests_per_connection", 100),
 ])
 def test_values_from_env(env, field, expected):
     assert getattr(Settings.from_env(env), field) == expected
@@ -39,6 +42,7 @@ def test_values_from_env(env, field, expected):
     {"DOWNSTREAM_TIMEOUT_MS": "1.5"},
     {"MAX_HOPS": "-1"},
     {"MAX_HOPS": "five"},
+    {"MAX_REQUESTS_PER_CONNECTION": "-1"},
     {"SERVICE_A_URL": "service-a:8081"},
     {"EXTERNAL_DEPENDENCY_URL": "ftp://127.0.0.1/"},
 ])
