@@ -69,7 +69,7 @@ def test_each_validator_runs_in_its_service_image(service, image):
 
 
 @pytest.mark.parametrize(("service", "expected"), [
-    ("tempo", ["-config.file=/etc/tempo/tempo.yaml", "-config.verify"]),
+    ("tempo", ["-config.file=/etc/tempo/tempo.yaml", "-config.verify=true"]),
     ("loki", ["-config.file=/etc/loki/loki.yaml", "-verify-config"]),
     ("promtail", ["-config.file=/etc/promtail/promtail.yaml", "-check-syntax"]),
     ("prometheus", ["check", "config", "/etc/prometheus/prometheus.yml"]),
@@ -89,8 +89,10 @@ def test_promtool_checks_the_file_prometheus_is_started_with():
 
 
 @pytest.mark.parametrize(("service", "mounts"), [
-    ("tempo", [("observability/tempo/tempo.yaml", "/etc/tempo/tempo.yaml")]),
-    ("promtail", [("observability/promtail/promtail.yaml", "/etc/promtail/promtail.yaml")]),
+    ("tempo", [("observability/tempo/tempo.yaml", "/etc/tempo/tempo.yaml")]),  # not its data volume
+    ("loki", [("observability/loki/loki.yaml", "/etc/loki/loki.yaml")]),
+    ("promtail", [("observability/promtail/promtail.yaml", "/etc/promtail/promtail.yaml")]),  # not the Docker socket
+    ("prometheus", [("observability/prometheus/prometheus.yml", "/etc/prometheus/prometheus.yml")]),
     ("otel-collector", [("observability/otel-collector-routing.yaml", "/etc/otelcol-contrib/config.yaml")]),
     ("otel-collector-sampler-1", [("observability/otel-collector.yaml", "/etc/otelcol-contrib/config.yaml")]),
     ("gateway", [("nginx/nginx.conf", "/etc/nginx/nginx.conf"),
@@ -100,16 +102,6 @@ def test_project_files_are_mounted_read_only_where_compose_mounts_them(service, 
     argv = validators.docker_run_argv(BY_SERVICE[service], SERVICES[service], REPO)
     volumes = [argv[i + 1] for i, part in enumerate(argv) if part == "--volume"]
     assert volumes == [f"{REPO / source}:{target}:ro" for source, target in mounts]
-
-
-@pytest.mark.parametrize(("service", "targets"), [
-    ("tempo", ["/var/tempo"]),
-    ("promtail", ["/promtail"]),  # not the Docker socket: a host path, not a volume
-    ("otel-collector-sampler-1", ["/var/lib/otelcol/file_storage"]),  # file_storage needs its directory
-    ("otel-collector", []),
-])
-def test_named_volumes_become_empty_tmpfs(service, targets):
-    assert validators.volume_targets(SERVICES[service]) == targets
 
 
 @pytest.mark.parametrize(("service", "variable", "value"), [
@@ -189,6 +181,6 @@ def test_existing_verdicts_count_as_run():
 
 def test_checks_are_named_by_service_and_command():
     names = [name for name, _ in validators.validator_checks(REPO)]
-    assert names[0] == "tempo: grafana/tempo:2.9.0 -config.file=/etc/tempo/tempo.yaml -config.verify"
+    assert names[0] == "tempo: grafana/tempo:2.9.0 -config.file=/etc/tempo/tempo.yaml -config.verify=true"
     assert len(names) == len(validators.VALIDATORS) == len(set(names))
 

@@ -5,6 +5,8 @@ project files that service mounts (read-only, at the same paths), the same
 environment and the same command, plus the validator's flag:
 `docker run --rm --network none ...`. The compose file is read here, with
 .env interpolated as compose does, so `docker compose` itself is not needed.
+Nothing is pulled: a validator whose image is not on the machine is reported
+as not run (Verdict.ran False), which is neither a pass nor a failure.
 
     python -m tools.compose_check.validators    one line per validator; exit 1 on a failure
 """
@@ -40,7 +42,8 @@ class Validator:
 
 
 VALIDATORS = (
-    Validator("tempo", (COMMAND, "-config.verify")),
+    # Tempo also registers this flag as one taking a value: a bare -config.verify is refused.
+    Validator("tempo", (COMMAND, "-config.verify=true")),
     Validator("loki", (COMMAND, "-verify-config")),
     Validator("promtail", (COMMAND, "-check-syntax")),
     # The image's entrypoint is the server; promtool is beside it.
@@ -51,6 +54,7 @@ VALIDATORS = (
     # The image's entrypoint renders /etc/nginx/templates/ first when the command is nginx.
     Validator("gateway", ("nginx", "-t")),
 )
+
 
 # ------------------------------------------------------------ the compose file
 
@@ -111,28 +115,19 @@ def service_environment(service: dict) -> dict[str, str]:
     return {name: _as_text(value) for name, value in entries.items() if value is not None}
 
 
-def _short_volumes(service: dict) -> list[tuple[str, str]]:
-    """(source, target) of each `volumes:` item, short syntax SOURCE:TARGET[:MODE]
-    (source empty for an anonymous volume)."""
-    pairs = []
+def project_files(service: dict, project: Path) -> list[tuple[Path, str]]:
+    """(file in the project, path in the container) of each bind mount from the
+    project directory (`./...` in the short volume syntax). Named volumes (the
+    stack's data) and host paths such as the Docker socket are left out: no
+    validator here reads them."""
+    files = []
     for volume in service.get("volumes") or []:
         if not isinstance(volume, str):
             raise ValueError(f"only the short volume syntax is read here: {volume!r}")
-        parts = volume.split(":")
-        pairs.append((parts[0], parts[1]) if len(parts) > 1 else ("", parts[0]))
-    return pairs
-
-
-def project_files(service: dict, project: Path) -> list[tuple[Path, str]]:
-    """(file in the project, path in the container) of the service's bind mounts
-    from the project directory. Host paths such as the Docker socket are not ours."""
-    return [(project.resolve() / source, target) for source, target in _short_volumes(service) if source.startswith(".")]
-
-
-def volume_targets(service: dict) -> list[str]:
-    """Where the service mounts named or anonymous volumes: an empty tmpfs
-    stands in, so a directory the config names exists without touching the stack's data."""
-    return [target for source, target in _short_volumes(service) if not source.startswith((".", "/", "~"))]
+        source, target = volume.split(":")[:2]
+        if source.startswith("."):
+            files.append((project.resolve() / source, target))
+    return files
 
 
 def _command(service: dict) -> list[str]:
@@ -151,8 +146,6 @@ def docker_run_argv(validator: Validator, service: dict, project: Path) -> list[
         argv += ["--entrypoint", validator.entrypoint]
     for source, target in project_files(service, project):
         argv += ["--volume", f"{source}:{target}:ro"]
-    for target in volume_targets(service):
-        argv += ["--tmpfs", target]
     for name, value in service_environment(service).items():
         argv += ["--env", f"{name}={value}"]
     return [*argv, service["image"], *arguments(validator, service)]
@@ -162,8 +155,8 @@ def check_name(validator: Validator, service: dict) -> str:
     program = [validator.entrypoint] if validator.entrypoint else []
     return f"{validator.service}: {' '.join([service['image'], *program, *arguments(validator, service)])}"
 
-# ------------------------------------------------------------------ running
 
+# ------------------------------------------------------------------ running
 
 def _tail(output: str, lines: int = 3, limit: int = 600) -> str:
     kept = [line.strip() for line in output.splitlines() if line.strip()][-lines:]
@@ -171,13 +164,13 @@ def _tail(output: str, lines: int = 3, limit: int = 600) -> str:
 
 
 def run_validator(argv: list[str], image: str, run: Callable = subprocess.run) -> Verdict:
-    """Verdict(ran=False) when the image is not on this machine: nothing is pulled."""
+    """Verdict(ran=False) when the image is not on this machine (or no engine answers)."""
     try:
         present = run(["docker", "image", "inspect", image], capture_output=True, text=True)
     except FileNotFoundError:
         return not_run("not run: no docker command on this machine")
     if present.returncode != 0:
-        return not_run(f"not run: image {image} is not here ({_tail(present.stderr, lines=1)})")
+        return not_run(f"not run: docker image inspect {image}: {_tail(present.stderr, lines=1)}")
     try:
         result = run(argv, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
