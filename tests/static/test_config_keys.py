@@ -1,7 +1,8 @@
-"""Every key of the Tempo, Loki, Promtail, Prometheus and Grafana configs is one
-confirmed in the component's documentation (tests/static/allowed_config_keys.yaml),
-and docs/config-keys.md describes each of them. None of these components runs
-here, so this is how a typo or an invented key gets caught."""
+"""Every key no validator here can check (Grafana's provisioning, dashboards and
+settings; Promtail's pipeline stages; the metric and label names in PromQL) is
+one confirmed in the component's documentation (tests/static/allowed_config_keys.yaml),
+and docs/config-keys.md describes each of them. The other configs are checked
+by their own image's validator: tools/compose_check/validators.py."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ FILES = ALLOWLIST["files"]
 GRAFANA_ENVIRONMENT = ALLOWLIST["grafana_environment"]
 PROMETHEUS_METRICS = ALLOWLIST["prometheus_metrics"]
 PROMETHEUS_LABELS = ALLOWLIST["prometheus_labels"]
+# Files of which only a part is listed, because a validator reads the rest
+# (promtail -check-syntax: all but the stages, see the allowlist).
+ONLY_UNDER = {"observability/promtail/promtail.yaml": "scrape_configs[].pipeline_stages[]."}
 
 
 def _allowlisted_files():
@@ -56,7 +60,8 @@ def _every_source():
     [(entry, relative(path)) for entry in _allowlisted_files() for path in _files_matching(entry)],
 )
 def test_config_uses_only_documented_keys(entry, config):
-    unknown = unlisted(leaf_paths(load(REPO / config)), list(FILES[entry]))
+    paths = [path for path in leaf_paths(load(REPO / config)) if path.startswith(ONLY_UNDER.get(entry, ""))]
+    unknown = unlisted(paths, list(FILES[entry]))
     assert unknown == [], f"{config}: keys not confirmed in the docs: {unknown}"
 
 
