@@ -56,14 +56,16 @@ def e2e_environment(urls: Urls) -> dict[str, str]:
 
 
 def pytest_stage(urls: Urls, args: list[str], extra_env: dict[str, str] | None = None) -> Verdict:
-    """A pytest run against the stack; its closing line is the verdict's detail."""
+    """A pytest run against the stack, its output shown as it comes; its closing line is the verdict's detail."""
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
     print("$", " ".join(command), flush=True)
-    result = subprocess.run(command, cwd=REPO, env={**os.environ, **e2e_environment(urls), **(extra_env or {})},
-                            capture_output=True, text=True)
-    print(result.stdout[-6000:], result.stderr[-2000:], sep="\n", flush=True)
-    last = (result.stdout.strip().splitlines() or ["no output"])[-1]
-    return Verdict(result.returncode == 0, last.strip("= "))
+    last = "no output"
+    with subprocess.Popen(command, cwd=REPO, env={**os.environ, **e2e_environment(urls), **(extra_env or {})},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as run:
+        for line in run.stdout:
+            print(line, end="", flush=True)
+            last = line.strip() or last
+    return Verdict(run.returncode == 0, last.strip("= "))
 
 
 def check_e2e(urls: Urls) -> Verdict:
