@@ -24,25 +24,30 @@ COMPOSE_DOC = REPO / "docs" / "compose.md"
 READY = SERVICES_BY_NAME["ready"]
 READINESS_SCRIPT = REPO / "observability" / "readiness" / "wait-until-ready.sh"
 
-# The whole stack, Grafana stack included, within 2 GB (decimal: the smaller reading).
-FOOTPRINT_LIMIT_BYTES = 2_000_000_000
+# The whole stack, Grafana stack included, within 3 GiB.
+FOOTPRINT_LIMIT_BYTES = 3 * 1024**3
 
-# Resident memory measured per process (MiB) and the headroom each limit must
-# leave above it. Native processes: benchmarks/native_startup.py (docs/compose.md
-# gives the command and the figures). The Grafana stack does not run here; its
-# figures are the lowest each project documents or the issue measured, see docs/compose.md.
+# Each container's memory peak (MiB): the cgroup's high-water mark, page cache
+# included, over a whole `make compose-check` on the real engine (e2e and chaos
+# suites, every trace read back; docs/compose.md, Memory). A limit keeps the
+# peak at or under 70 % of it, the ceiling compose-check itself enforces.
+# Grafana does not run here: its limit is not derived from a measurement.
 MEASURED_MIB = {
-    "gateway": 16.4,
-    "service-a": 20.7,
-    "service-b": 90.8,
-    "service-c": 87.1,  # one worker with 16 threads (and the master)
-    # The ocb build, under the tail sampling suite's load; the contrib image carries more components.
-    "otel-collector": 61.2,  # the routing Collector
-    "otel-collector-sampler-1": 68.0,
-    "otel-collector-sampler-2": 68.0,
-    "load": 56.0,  # Locust 2.47 with its web UI, 20 users at 50 req/s for 2 minutes
+    "gateway": 16,
+    "service-a": 19,
+    "service-b": 93,
+    "service-c": 59,
+    "otel-collector": 27,  # the routing Collector
+    "otel-collector-sampler-1": 63,
+    "otel-collector-sampler-2": 63,
+    "tempo": 517,
+    "loki": 118,
+    "promtail": 42,
+    "prometheus": 62,
+    "ready": 4,
+    "load": 56.0,  # natively: Locust 2.47 with its web UI, 20 users at 50 req/s for 2 minutes
 }
-HEADROOM = 1.4
+HEADROOM = 1 / 0.7
 
 _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
 _DURATION = re.compile(r"^(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -91,7 +96,7 @@ def footprint_mib() -> int:
     return sum(memory_bytes(s["mem_limit"]) for s in STACK.values()) // 1024**2
 
 
-def test_footprint_is_at_most_2_gb():
+def test_footprint_is_at_most_3_gib():
     total = sum(memory_bytes(s["mem_limit"]) for s in STACK.values())
     assert total <= FOOTPRINT_LIMIT_BYTES, f"memory limits add up to {total / 1024**2:.0f} MiB"
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 import yaml
@@ -17,7 +19,7 @@ from tools.native.settings import REPO
 
 from . import panels, responses
 from .responses import Verdict
-from .stack import Compose
+from .stack import Compose, LogFiles
 
 DATASOURCES_FILE = REPO / "observability/grafana/provisioning/datasources/datasources.yaml"
 DASHBOARDS = sorted((REPO / "observability/grafana/dashboards").glob("*.json"))
@@ -68,8 +70,13 @@ def pytest_stage(urls: Urls, args: list[str], extra_env: dict[str, str] | None =
     return Verdict(run.returncode == 0, last.strip("= "))
 
 
-def check_e2e(urls: Urls) -> Verdict:
-    return pytest_stage(urls, ["-q", "tests/e2e"])
+def check_e2e(urls: Urls, compose: Compose) -> Verdict:
+    with tempfile.TemporaryDirectory(prefix="compose-logs-") as folder:
+        logs = LogFiles(compose, Path(folder), ("gateway", *SERVICES))
+        try:
+            return pytest_stage(urls, ["-q", "tests/e2e"], {"E2E_LOG_DIR": folder})
+        finally:
+            logs.close()
 
 
 def check_chaos(urls: Urls) -> Verdict:

@@ -59,7 +59,7 @@ def stack_checks(urls: Urls, compose: Compose, services: list[str]) -> list[Chec
         # First: it recreates the services, which the later checks then use.
         ("up --wait on the running stack, services recreated: gateway routes at once",
          lambda: checks.check_routes_after_recreate(compose, urls, services)),
-        ("e2e suite, E2E_STORE=tempo", lambda: checks.check_e2e(urls)),
+        ("e2e suite, E2E_STORE=tempo, logs from the containers", lambda: checks.check_e2e(urls, compose)),
         ("chaos suite on compose: N answered = N complete", lambda: checks.check_chaos(urls)),
         ("Loki: one request's lines from all four processes",
          lambda: checks.check_loki(urls, checks.send_request(urls))),

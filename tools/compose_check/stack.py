@@ -186,6 +186,29 @@ class EventLog:
         return f"{attributes.get('name', '?')} {event.get('Action') or event.get('status')}{code}"
 
 
+class LogFiles:
+    """The gateway's and the services' container logs followed into files laid
+    out as the native runner writes them (gateway.log, gateway-error.log for
+    nginx's stderr, service-*.log), so the e2e suite's log checks run on compose."""
+
+    def __init__(self, compose: Compose, folder: Path, names: tuple[str, ...]) -> None:
+        self.folder = folder
+        self._followers = []
+        for name in names:
+            [container] = compose.container_ids(name)
+            out = open(folder / f"{name}.log", "wb")
+            err = open(folder / f"{name}-error.log", "wb") if name == "gateway" else out
+            self._followers.append((subprocess.Popen(["docker", "logs", "-f", container], stdout=out, stderr=err),
+                                    out, err))
+
+    def close(self) -> None:
+        for process, out, err in self._followers:
+            process.terminate()
+            process.wait(timeout=10)
+            out.close()
+            err.close()
+
+
 # --------------------------------------------------------- inside the network
 
 def fetch_inside(network: str, url: str, timeout_s: int = 5) -> str:
