@@ -16,6 +16,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from .repo_files import REPO
 
@@ -113,16 +114,24 @@ def _copies(source: str, name: str) -> bool:
 
 # ------------------------------------------------------- what an entrypoint needs
 
-def python_closure(context: Path, entries: list[str]) -> set[str]:
-    """Local modules (files of the context) that the entry files import, transitively."""
-    local = set(tracked_files(context))
+def _closure(entries: list[str], neighbours: Callable[[str], list[str]]) -> set[str]:
+    """Every path reachable from the entries (a file's neighbours: what it loads)."""
     needed: set[str] = set()
     queue = list(entries)
     while queue:
         path = queue.pop()
-        if path in needed or path not in local:
-            continue
-        needed.add(path)
+        if path not in needed:
+            needed.add(path)
+            queue += neighbours(path)
+    return needed
+
+
+def python_closure(context: Path, entries: list[str]) -> set[str]:
+    """Local modules (files of the context) that the entry files import, transitively."""
+    local = set(tracked_files(context))
+
+    def imports(path: str) -> list[str]:
+        found: list[str] = []
         package = PurePosixPath(path).parent
         for node in ast.walk(ast.parse((context / path).read_text(), path)):
             names: list[str] = []
@@ -140,31 +149,30 @@ def python_closure(context: Path, entries: list[str]) -> set[str]:
                 parts = name.split(".")
                 for depth in range(1, len(parts) + 1):  # a package's __init__ runs before its modules
                     stem = "/".join(parts[:depth])
-                    queue += [candidate for candidate in (f"{stem}.py", f"{stem}/__init__.py") if candidate in local]
-    return needed
+                    found += [candidate for candidate in (f"{stem}.py", f"{stem}/__init__.py") if candidate in local]
+        return found
+
+    return _closure([entry for entry in entries if entry in local], imports)
 
 
 _REQUIRE = re.compile(r"""require\(\s*['"](\.{1,2}/[^'"]+)['"]\s*\)""")
 
 
 def node_closure(context: Path, entries: list[str]) -> set[str]:
-    """Files the entry files `require` by relative path, transitively."""
+    """Files the entry files `require` by relative path, transitively (a missing one included)."""
     local = set(tracked_files(context))
-    needed: set[str] = set()
-    queue = list(entries)
-    while queue:
-        path = queue.pop()
-        if path in needed:
-            continue
-        needed.add(path)
+
+    def requires(path: str) -> list[str]:
         if not path.endswith(".js") or path not in local:
-            continue
+            return []
+        found = []
         for target in _REQUIRE.findall((context / path).read_text()):
-            base = (PurePosixPath(path).parent / target).as_posix()
-            resolved = _normalise(base)
-            queue.append(next((c for c in (resolved, f"{resolved}.js", f"{resolved}.json", f"{resolved}/index.js")
+            resolved = _normalise((PurePosixPath(path).parent / target).as_posix())
+            found.append(next((c for c in (resolved, f"{resolved}.js", f"{resolved}.json", f"{resolved}/index.js")
                                if c in local), resolved))
-    return needed
+        return found
+
+    return _closure(entries, requires)
 
 
 def _normalise(path: str) -> str:
@@ -182,17 +190,14 @@ def go_closure(context: Path) -> set[str]:
     module's own packages it imports, transitively."""
     local = set(tracked_files(context))
     module = re.search(r"^module\s+(\S+)", (context / "go.mod").read_text(), re.M)[1]
-    needed = {"go.mod", "go.sum"}
-    queue, seen = [""], set()
-    while queue:
-        folder = queue.pop()
-        if folder in seen:
-            continue
-        seen.add(folder)
-        files = [n for n in local if str(PurePosixPath(n).parent) == (folder or ".")
-                 and n.endswith(".go") and not n.endswith("_test.go")]
-        needed.update(files)
-        for name in files:
-            for imported in re.findall(r'"(' + re.escape(module) + r'/[^"]+)"', (context / name).read_text()):
-                queue.append(imported[len(module) + 1:])
-    return needed
+
+    def package_files(folder: str) -> list[str]:
+        return [n for n in local if str(PurePosixPath(n).parent) == (folder or ".")
+                and n.endswith(".go") and not n.endswith("_test.go")]
+
+    def imported_packages(folder: str) -> list[str]:
+        return [imported[len(module) + 1:] for name in package_files(folder)
+                for imported in re.findall(r'"(' + re.escape(module) + r'/[^"]+)"', (context / name).read_text())]
+
+    folders = _closure([""], imported_packages)
+    return {"go.mod", "go.sum"} | {name for folder in folders for name in package_files(folder)}
