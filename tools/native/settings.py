@@ -108,6 +108,14 @@ def service_url(ports: Ports, name: str) -> str:
     return f"http://{LOOPBACK}:{ports.services[name]}"
 
 
+# Variables of service_env whose value depends on the run mode (where a
+# process listens and finds its peers); every other one has the same value in
+# native, compose and the Helm chart (tests/static, tests/helm).
+PER_MODE_SERVICE_VARIABLES = frozenset({
+    "HOST", "PORT", "OTEL_EXPORTER_OTLP_ENDPOINT", "SERVICE_A_URL", "SERVICE_B_URL", "SERVICE_C_URL",
+})
+
+
 def service_env(ports: Ports, name: str) -> dict[str, str]:
     """The environment docs/contract.md promises every service."""
     return {
