@@ -124,6 +124,9 @@ def service_env(ports: Ports, name: str) -> dict[str, str]:
         "OTEL_SERVICE_NAME": name,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{LOOPBACK}:{ports.collector_otlp_http}",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        # Every request is recorded, whatever sampled flag its caller sent: the
+        # Collector decides per whole trace (docs/contract.md, "Sampling decision").
+        "OTEL_TRACES_SAMPLER": "always_on",
         # Export quickly so a test finds the trace soon after the response.
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         # The span budget through a Collector outage (docs/contract.md): up to
