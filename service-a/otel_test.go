@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +83,45 @@ func TestUnreachableCollector(t *testing.T) {
 		t.Errorf("the export failure was not logged:\n%s", logs)
 	}
 	assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
+}
+
+// TestAlwaysOnRecordsWhateverTheCallerSampled runs the sampler the contract
+// sets (OTEL_TRACES_SAMPLER=always_on, docs/contract.md "Sampling decision"):
+// a request is recorded whatever its sampled flag, the traceresponse and the
+// outbound traceparent say sampled, and the random flag goes on.
+func TestAlwaysOnRecordsWhateverTheCallerSampled(t *testing.T) {
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	tests := []struct {
+		incoming  string // flags of the incoming traceparent
+		wantFlags string // of the traceresponse and the outbound traceparent
+	}{
+		{"00", "01"},
+		{"01", "01"},
+		{"02", "03"},
+		{"03", "03"},
+	}
+	for _, tt := range tests {
+		t.Run("flags "+tt.incoming, func(t *testing.T) {
+			t.Setenv("OTEL_TRACES_SAMPLER", "always_on")
+			b := newFakeDownstream(t, "service-b")
+			svc := newTestService(t, testConfig(b, nil))
+
+			rec := svc.get("/api/demo/failure/cascade", http.Header{
+				"Traceparent": {"00-" + traceID + "-b7ad6b7169203331-" + tt.incoming}})
+
+			server := svc.serverSpan(t) // fails unless the server span was recorded
+			want := "00-" + traceID + "-" + server.SpanContext().SpanID().String() + "-" + tt.wantFlags
+			if got := rec.Header().Get(traceresponseHeader); got != want {
+				t.Errorf("traceresponse %q, want %q", got, want)
+			}
+			outbound := b.headers()
+			if len(outbound) != 1 {
+				t.Fatalf("%d calls to service-b, want 1", len(outbound))
+			}
+			if got := outbound[0].Get("Traceparent"); !strings.HasPrefix(got, "00-"+traceID+"-") ||
+				!strings.HasSuffix(got, "-"+tt.wantFlags) {
+				t.Errorf("outbound traceparent %q, want trace %s with flags %s", got, traceID, tt.wantFlags)
+			}
+		})
+	}
 }

@@ -32,6 +32,8 @@ LOG_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "observability" / "log-s
 def span_exporter() -> Iterator[InMemorySpanExporter]:
     """The production telemetry setup, with spans kept in memory instead of exported."""
     os.environ.setdefault("OTEL_SERVICE_NAME", "service-c")
+    # The sampler every run mode sets (docs/contract.md, "Sampling decision").
+    os.environ.setdefault("OTEL_TRACES_SAMPLER", "always_on")
     exporter = InMemorySpanExporter()
     telemetry.start(SimpleSpanProcessor(exporter))
     yield exporter

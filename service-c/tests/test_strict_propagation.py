@@ -208,8 +208,9 @@ def test_tracestate_is_validated_whole(lines, expected):
     assert extracted({"traceparent": PARENT_1, "tracestate": lines}) == (TRACE_1, "b7ad6b7169203331", expected)
 
 
-# Incoming flags -> flags of the outgoing call (Level 2: 0x02 = random trace id).
-@pytest.mark.parametrize(("incoming", "outgoing"), [("00", "00"), ("01", "01"), ("02", "02"), ("03", "03")])
+# Incoming flags -> flags of the outgoing call (Level 2: 0x02 = random trace id):
+# every request is recorded, so the call says sampled; the random flag goes on.
+@pytest.mark.parametrize(("incoming", "outgoing"), [("00", "01"), ("01", "01"), ("02", "03"), ("03", "03")])
 def test_trace_flags_are_carried_onto_outgoing_calls(client, spans, recording_server, incoming, outgoing):
     response = client.post("/test", json=[{"url": recording_server.url, "arguments": []}],
                            headers={"traceparent": f"00-{TRACE_1}-b7ad6b7169203331-{incoming}"})

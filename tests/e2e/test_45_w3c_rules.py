@@ -37,12 +37,15 @@ class Rule:
 
 
 RULES = {
-    "valid, sampled": Rule(f"00-{TRACE_ID}-{PARENT_ID}-01", continues=True, sampled=True),
-    "valid, not sampled: the decision is kept": Rule(f"00-{TRACE_ID}-{PARENT_ID}-00", continues=True, sampled=False),
+    "valid, sampled": Rule(f"00-{TRACE_ID}-{PARENT_ID}-01", continues=True, sampled=True, flags="01"),
+    # docs/contract.md, "Sampling decision": the caller's sampled flag is a
+    # suggestion; every service records, and says so to its callee.
+    "valid, not sampled: recorded anyway, and sent on as sampled": Rule(
+        f"00-{TRACE_ID}-{PARENT_ID}-00", continues=True, sampled=True, flags="01"),
     "the Level 2 random flag is carried on (sampled)": Rule(f"00-{TRACE_ID}-{PARENT_ID}-03", continues=True,
                                                              sampled=True, flags="03"),
-    "the Level 2 random flag is carried on (not sampled)": Rule(f"00-{TRACE_ID}-{PARENT_ID}-02", continues=True,
-                                                                 sampled=False, flags="02"),
+    "the Level 2 random flag is carried on (not sampled: recorded anyway)": Rule(
+        f"00-{TRACE_ID}-{PARENT_ID}-02", continues=True, sampled=True, flags="03"),
     "a future version may add fields": Rule(f"cc-{TRACE_ID}-{PARENT_ID}-01-what-comes-next", continues=True,
                                             sampled=True),
     "version ff is forbidden": Rule(f"ff-{TRACE_ID}-{PARENT_ID}-01", continues=False),

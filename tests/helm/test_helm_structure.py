@@ -15,7 +15,8 @@ import yaml
 
 from tests.static.test_compose_runtime import MEASURED_MIB, memory_bytes, seconds
 from tools.native.nginx import MAIN_CONFIG, TEMPLATE, render_template
-from tools.native.settings import BIN, REPO
+from tools.native.settings import BIN, PER_MODE_SERVICE_VARIABLES, REPO, Ports, read_dotenv, service_env
+from tools.native.stack import SERVICES
 
 from .chart import CHART, NAMESPACE, VALUE_SETS, ValueSet, find, manifests, name, of_kind, pod_templates, values
 
@@ -96,6 +97,19 @@ def test_gateway_main_config_differs_only_in_worker_processes(value_set: ValueSe
     expected = MAIN_CONFIG.read_text().replace("\nworker_processes auto;\n", f"\nworker_processes {workers};\n", 1)
     assert expected != MAIN_CONFIG.read_text()
     assert _config_map_data(docs, "gateway", "nginx.conf") == expected
+
+
+@each_value_set
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_get_the_environment_the_native_runner_gives(value_set: ValueSet, service: str) -> None:
+    """Every variable tools/native sets, with the same value, except where a
+    process listens and finds its peers (the chart's own Service names)."""
+    expected = service_env(Ports.from_dotenv(read_dotenv()), service)
+    template = find(manifests(value_set), "Deployment", name(service))["spec"]["template"]
+    env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0]["env"]}
+    assert sorted(set(expected) - set(env)) == []
+    shared = sorted(set(expected) - PER_MODE_SERVICE_VARIABLES)
+    assert {n: env[n] for n in shared} == {n: expected[n] for n in shared}
 
 
 # ---------------------------------------------------------------- Collector tiers

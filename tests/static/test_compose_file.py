@@ -173,6 +173,8 @@ def test_service_gets_the_environment_the_native_runner_gives(service):
     expected = settings.service_env(_ports(), service)
     environment = SERVICES_BY_NAME[service]["environment"]
     assert sorted(set(expected) - set(environment)) == []
+    shared = sorted(set(expected) - settings.PER_MODE_SERVICE_VARIABLES)
+    assert {name: str(environment[name]) for name in shared} == {name: expected[name] for name in shared}
     assert environment["OTEL_SERVICE_NAME"] == service
     assert environment["PORT"] == f"${{{service.upper().replace('-', '_')}_PORT}}"
     assert environment["HOST"] == "0.0.0.0"

@@ -108,6 +108,14 @@ def service_url(ports: Ports, name: str) -> str:
     return f"http://{LOOPBACK}:{ports.services[name]}"
 
 
+# Variables of service_env whose value depends on the run mode (where a
+# process listens and finds its peers); every other one has the same value in
+# native, compose and the Helm chart (tests/static, tests/helm).
+PER_MODE_SERVICE_VARIABLES = frozenset({
+    "HOST", "PORT", "OTEL_EXPORTER_OTLP_ENDPOINT", "SERVICE_A_URL", "SERVICE_B_URL", "SERVICE_C_URL",
+})
+
+
 def service_env(ports: Ports, name: str) -> dict[str, str]:
     """The environment docs/contract.md promises every service."""
     return {
@@ -116,6 +124,9 @@ def service_env(ports: Ports, name: str) -> dict[str, str]:
         "OTEL_SERVICE_NAME": name,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{LOOPBACK}:{ports.collector_otlp_http}",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        # Every request is recorded, whatever sampled flag its caller sent: the
+        # Collector decides per whole trace (docs/contract.md, "Sampling decision").
+        "OTEL_TRACES_SAMPLER": "always_on",
         # Export quickly so a test finds the trace soon after the response.
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         # The span budget through a Collector outage (docs/contract.md): up to
