@@ -83,6 +83,7 @@ def test_gateway_config_is_what_native_renders_from_the_same_template(value_set:
         **{f"SERVICE_{s[-1].upper()}_ADDR": f"{name(s)}:{_service_port(docs, s)}"
            for s in ("service-a", "service-b", "service-c")},
         "GATEWAY_ACCESS_LOG": "/dev/stdout",
+        "GATEWAY_ERROR_LOG": "/dev/stderr",
         "GATEWAY_RESOLVER": chart_values["gateway"]["resolver"],
         "GATEWAY_UPSTREAM_RESOLVE": "",
     }

@@ -32,6 +32,7 @@ def template_variables(ports: Ports) -> dict[str, str]:
         "SERVICE_B_ADDR": f"{LOOPBACK}:{ports.services['service-b']}",
         "SERVICE_C_ADDR": f"{LOOPBACK}:{ports.services['service-c']}",
         "GATEWAY_ACCESS_LOG": str(LOGS / "gateway.log"),
+        "GATEWAY_ERROR_LOG": str(LOGS / "gateway-error.log"),
         # Fixed loopback addresses: nothing to look up, so the resolver is never asked.
         "GATEWAY_RESOLVER": LOOPBACK,
         "GATEWAY_UPSTREAM_RESOLVE": "",
