@@ -47,6 +47,15 @@ func newHostileServer(t *testing.T) *hostileServer {
 			return err
 		}, r)
 	})
+	mux.HandleFunc("/stall-body", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		_, _ = w.Write([]byte("a"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(dripFor):
+		}
+	})
 	mux.HandleFunc("/drip-headers", func(w http.ResponseWriter, r *http.Request) {
 		conn, buf, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -129,6 +138,8 @@ func TestOutboundCallBounds(t *testing.T) {
 			wantAnswer: 200, wantReason: "invalid_response", wantCallStatus: 200, wantRequests: []string{"/1MiB-and-1"}},
 		{name: "a dripping body is cut at the deadline", url: "http://{host}/drip-body",
 			wantAnswer: 200, wantReason: "timeout", wantCallStatus: 200, wantRequests: []string{"/drip-body"}},
+		{name: "a stalled body is cut at the deadline", url: "http://{host}/stall-body",
+			wantAnswer: 200, wantReason: "timeout", wantCallStatus: 200, wantRequests: []string{"/stall-body"}},
 		{name: "dripping headers are cut at the deadline", url: "http://{host}/drip-headers",
 			wantAnswer: 200, wantReason: "timeout", wantCallStatus: 0, wantRequests: []string{"/drip-headers"}},
 		{name: "a password that is a lone surrogate", url: `http://u:\ud800@{host}/credentials`,

@@ -17,9 +17,9 @@ const DEADLINE_MS = 500;
 // that is not cut waits it out and fails the row.
 const DRIP_FOR_MS = 5000;
 
-/** Sends one byte every 50 ms until the client leaves or DRIP_FOR_MS passes. */
-function drip(socket, write) {
-  const timer = setInterval(write, 50);
+/** Keeps the connection open, calling `tick` every 50 ms, until the client leaves or DRIP_FOR_MS passes. */
+function hold(socket, tick = () => {}) {
+  const timer = setInterval(tick, 50);
   const stop = setTimeout(() => socket.destroy(), DRIP_FOR_MS);
   socket.on('close', () => {
     clearInterval(timer);
@@ -34,12 +34,17 @@ const ANSWERS = {
   '/1MiB-and-1': (request, response) => response.end('a'.repeat(MAX_ANSWER_BYTES + 1)),
   '/drip-body': (request, response) => {
     response.writeHead(200, { 'content-length': '1000' });
-    drip(request.socket, () => response.write('a'));
+    hold(request.socket, () => response.write('a'));
+  },
+  '/stall-body': (request, response) => {
+    response.writeHead(200, { 'content-length': '1000' });
+    response.write('a');
+    hold(request.socket);
   },
   // Written to the socket itself: node:http sends a header block at once.
   '/drip-headers': (request) => {
     request.socket.write('HTTP/1.1 200 OK\r\nX-Drip: ');
-    drip(request.socket, () => request.socket.write('a'));
+    hold(request.socket, () => request.socket.write('a'));
   },
 };
 
@@ -80,6 +85,7 @@ const CASES = [
   ['an answer of exactly 1 MiB is read', 'http://{host}/exactly-1MiB', 200, null, ['/exactly-1MiB']],
   ['an answer over 1 MiB is cut', 'http://{host}/1MiB-and-1', 200, ['invalid_response', 200], ['/1MiB-and-1']],
   ['a dripping body is cut at the deadline', 'http://{host}/drip-body', 200, ['timeout', 200], ['/drip-body']],
+  ['a stalled body is cut at the deadline', 'http://{host}/stall-body', 200, ['timeout', 200], ['/stall-body']],
   ['dripping headers are cut at the deadline', 'http://{host}/drip-headers', 200, ['timeout', null], ['/drip-headers']],
   ['a password that is a lone surrogate', 'http://u:\\ud800@{host}/credentials', 400, null, []],
   ['a password that is a percent-encoded euro sign', 'http://u:%E2%82%AC@{host}/credentials', 400, null, []],
