@@ -61,8 +61,9 @@ func (a *app) conformance(c *gin.Context) {
 		if len(arguments) == 0 {
 			arguments = json.RawMessage("[]")
 		}
-		if err := a.downstream.postJSON(ctx, call.URL, arguments); err != nil {
-			a.logger.WarnContext(ctx, "conformance call failed", "url", loggableURL(call.URL), "error", loggableError(err))
+		if result := a.downstream.postJSON(ctx, call.URL, arguments); !result.ok() {
+			a.logger.WarnContext(ctx, "conformance call failed", "url", loggableURL(call.URL),
+				"response_status", result.status, "reason", result.code, "error", loggableError(result.err))
 		}
 	}
 	c.JSON(http.StatusOK, []any{})
@@ -96,6 +97,18 @@ func decodeConformanceCalls(body []byte) ([]conformanceCall, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, errConformanceBody
 		}
+		if hasCredentials(u) {
+			return nil, errURLCredentials
+		}
 	}
 	return calls, nil
+}
+
+var errURLCredentials = errors.New("a url must not carry a user name or password")
+
+// hasCredentials: fetch refuses them and requests cannot encode every one, so
+// all three services refuse such a URL (docs/contract.md, "Input rules").
+func hasCredentials(u *url.URL) bool {
+	password, _ := u.User.Password()
+	return u.User.Username() != "" || password != ""
 }

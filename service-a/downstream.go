@@ -19,7 +19,8 @@ import (
 )
 
 // maxResponseBytes bounds what is read from a downstream answer: a broken or
-// hostile peer must not make this service buffer without limit.
+// hostile peer must not make this service buffer without limit
+// (docs/contract.md, "Outbound calls").
 const maxResponseBytes = 1 << 20
 
 // downstreamClient makes every outbound call of service-a. otelhttp's
@@ -48,11 +49,16 @@ func newDownstreamClient(timeout time.Duration, logger *slog.Logger, tp trace.Tr
 	// one serverIdleTimeout; Go's default, 90 s, is longer).
 	base.IdleConnTimeout = clientIdleTimeout
 	return &downstreamClient{
-		http: &http.Client{Transport: otelhttp.NewTransport(
-			exceptionRecorder{next: base},
-			otelhttp.WithTracerProvider(tp),
-			otelhttp.WithPropagators(propagator),
-		)},
+		http: &http.Client{
+			Transport: otelhttp.NewTransport(
+				exceptionRecorder{next: base},
+				otelhttp.WithTracerProvider(tp),
+				otelhttp.WithPropagators(propagator),
+			),
+			// A 3xx is the call's answer: POST /test's targets are the
+			// caller's to choose, and must not send calls on elsewhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		timeout: timeout,
 		logger:  logger,
 	}
@@ -85,57 +91,58 @@ func (r callResult) MarshalJSON() ([]byte, error) {
 	}{r.code, status})
 }
 
-// getJSON GETs url and reads its JSON body, within DOWNSTREAM_TIMEOUT_MS.
+// getJSON GETs url and reads its JSON body.
 func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
+	result := d.call(ctx, http.MethodGet, url, nil)
+	if result.ok() && !json.Valid(result.body) {
+		result.code, result.err = "invalid_response", errNotJSON
+	}
+	if !result.ok() {
+		d.logger.WarnContext(ctx, "downstream call failed", "url", loggableURL(url),
+			"response_status", result.status, "reason", result.code, "error", loggableError(result.err))
+	}
+	return result
+}
+
+var (
+	errNotJSON  = errors.New("the answer is not one JSON value")
+	errTooLarge = fmt.Errorf("the answer is larger than %d bytes", maxResponseBytes)
+)
+
+// postJSON POSTs payload to url; the answer may be anything.
+func (d *downstreamClient) postJSON(ctx context.Context, url string, payload []byte) callResult {
+	return d.call(ctx, http.MethodPost, url, bytes.NewReader(payload))
+}
+
+// call makes one call under the contract's bounds (docs/contract.md,
+// "Outbound calls"): DOWNSTREAM_TIMEOUT_MS for all of it, body included, and
+// at most maxResponseBytes of answer. Only a 2xx answer is a success.
+func (d *downstreamClient) call(ctx context.Context, method, url string, payload io.Reader) callResult {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 
-	resp, err := d.send(ctx, http.MethodGet, url, nil)
+	resp, err := d.send(ctx, method, url, payload)
 	if err != nil {
-		return d.failed(ctx, url, callResult{code: transportFailure(ctx, "unreachable"), err: err})
+		return callResult{code: transportFailure(ctx, "unreachable"), err: err}
 	}
+	// Closing a body not read to its end closes the connection too.
 	defer resp.Body.Close()
 
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	status := resp.StatusCode
 	switch {
 	case err != nil && ctx.Err() != nil: // the deadline passed (or the client left) mid-body
-		return d.failed(ctx, url, callResult{status: status, code: transportFailure(ctx, "timeout"), err: err})
-	case status >= http.StatusBadRequest:
+		return callResult{status: status, code: transportFailure(ctx, "timeout"), err: err}
+	case len(body) > maxResponseBytes:
+		return callResult{status: status, code: "invalid_response", err: errTooLarge}
+	case status < 200 || status > 299:
 		// The callee's own error code, or bad_status when its body has none
-		// (an empty 503, a proxy's HTML page).
-		return d.failed(ctx, url, callResult{
-			status: status, code: downstreamErrorCode(body), err: fmt.Errorf("answered %d", status),
-		})
+		// (an empty 503, a proxy's HTML page, a redirect).
+		return callResult{status: status, code: downstreamErrorCode(body), err: fmt.Errorf("answered %d", status)}
 	case err != nil:
-		return d.failed(ctx, url, callResult{status: status, code: "invalid_response", err: err})
-	case !json.Valid(body):
-		return d.failed(ctx, url, callResult{status: status, code: "invalid_response", err: errNotJSON})
+		return callResult{status: status, code: "invalid_response", err: err}
 	}
 	return callResult{status: status, body: body}
-}
-
-var errNotJSON = errors.New("the answer is not one JSON value")
-
-// postJSON POSTs payload to url within DOWNSTREAM_TIMEOUT_MS; the answer's
-// body is read and dropped.
-func (d *downstreamClient) postJSON(ctx context.Context, url string, payload []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
-	defer cancel()
-
-	resp, err := d.send(ctx, http.MethodPost, url, bytes.NewReader(payload))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	// Reading to the end lets the connection be reused.
-	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes)); err != nil {
-		return err
-	}
-	if resp.StatusCode >= http.StatusBadRequest {
-		return fmt.Errorf("answered %d", resp.StatusCode)
-	}
-	return nil
 }
 
 // send sets the business headers every outbound call carries: the request's
@@ -145,6 +152,10 @@ func (d *downstreamClient) send(ctx context.Context, method, url string, body io
 	if err != nil {
 		return nil, err
 	}
+	// No call carries credentials from its URL (docs/contract.md, "Input
+	// rules"); net/http would send even an empty "http://@host/" as
+	// "Authorization: Basic Og==".
+	req.URL.User = nil
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -154,12 +165,6 @@ func (d *downstreamClient) send(ctx context.Context, method, url string, body io
 	}
 	req.Header.Set(hopCountHeader, strconv.Itoa(hopCountFrom(ctx)+1))
 	return d.http.Do(req)
-}
-
-func (d *downstreamClient) failed(ctx context.Context, url string, result callResult) callResult {
-	d.logger.WarnContext(ctx, "downstream call failed",
-		"url", loggableURL(url), "response_status", result.status, "reason", result.code, "error", loggableError(result.err))
-	return result
 }
 
 // loggableURL is a URL as log lines may carry it: scheme, host and path. The

@@ -21,7 +21,7 @@ func newTestDownstreamClient() *downstreamClient {
 
 // TestGetJSONClassifiesAnswers checks the codes `results` reports for each
 // kind of answer (docs/contract.md, "Endpoints"): the callee's own error
-// code, else bad_status for an error status, invalid_response for a 2xx
+// code, else bad_status for any status but 2xx, invalid_response for a 2xx
 // answer that is not JSON.
 func TestGetJSONClassifiesAnswers(t *testing.T) {
 	tests := []struct {
@@ -39,6 +39,7 @@ func TestGetJSONClassifiesAnswers(t *testing.T) {
 		{"error with a JSON body but no code", 500, `{}`, false, "bad_status"},
 		{"error with an HTML body", 502, "<html>Bad Gateway</html>", false, "bad_status"},
 		{"error with an empty body", 503, "", false, "bad_status"},
+		{"a redirect with a JSON body", 302, `{"moved":true}`, false, "bad_status"},
 		{"deadline passes mid-body", 200, `{"result":`, true, "timeout"},
 	}
 	for _, tt := range tests {

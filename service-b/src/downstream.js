@@ -23,7 +23,7 @@ class DownstreamError extends Error {
 
 // The demo's services answer with small JSON bodies, but POST /test may be
 // pointed at any URL: a larger answer is cut off instead of being buffered
-// whole.
+// whole (docs/contract.md, "Outbound calls").
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 // AbortSignal.timeout() would abort with a DOMException whose legacy numeric
@@ -82,12 +82,14 @@ function parseJson(text) {
 }
 
 /**
- * Calls `url` with a deadline of `timeoutMs` covering the whole exchange.
+ * Calls `url` with a deadline of `timeoutMs` covering the whole exchange,
+ * following no redirect (docs/contract.md, "Outbound calls").
  * Never throws; resolves to
  *   { ok: true,  status, body }            for a 2xx answer
- *   { ok: false, status, error, body }     for any other answer
+ *   { ok: false, status, error, body }     for any other answer, a 3xx included
  *   { ok: false, status, error: "invalid_response" }  for an answer over MAX_ANSWER_BYTES
- *   { ok: false, status: null, error }     when no answer came ("timeout", "unreachable")
+ *   { ok: false, status, error: "timeout" }  at the deadline; status null if no headers came
+ *   { ok: false, status: null, error: "unreachable" }  when no answer came
  */
 async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeoutMs }) {
   const headers = { accept: 'application/json', 'x-hop-count': String(hopCount + 1) };
@@ -105,6 +107,9 @@ async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeout
       headers,
       body: json === undefined ? undefined : JSON.stringify(json),
       signal: control.signal,
+      // A 3xx is the call's answer: POST /test's targets are the caller's to
+      // choose, and must not send calls on elsewhere.
+      redirect: 'manual',
     });
     const body = parseJson(await readAnswer(response, control));
     if (response.ok) {
@@ -115,7 +120,10 @@ async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeout
     if (error instanceof AnswerTooLarge) {
       return { ok: false, status: response.status, error: 'invalid_response' };
     }
-    return { ok: false, status: null, error: error instanceof TimeoutError ? 'timeout' : 'unreachable' };
+    if (error instanceof TimeoutError) {
+      return { ok: false, status: response?.status ?? null, error: 'timeout' };
+    }
+    return { ok: false, status: null, error: 'unreachable' };
   } finally {
     control.clear();
   }

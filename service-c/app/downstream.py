@@ -3,20 +3,35 @@
 Trace context is NOT added here: the requests instrumentation opens a CLIENT
 span around each call and writes `traceparent`/`tracestate` into it. This
 client only adds the business headers (X-Trace-ID, X-Hop-Count) and the
-per-call timeout, and turns every outcome into a CallResult instead of an
-exception, so callers decide what a failure means for their own answer.
+bounds of docs/contract.md, "Outbound calls" (no redirect, 1 MiB, one
+deadline), and turns every outcome into a CallResult instead of an exception,
+so callers decide what a failure means for their own answer.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
 from flask import Flask, current_app
+from urllib3 import Timeout
+from urllib3.exceptions import LocationParseError
+
+from app.call_deadline import CallDeadline, DeadlineAdapter
 
 _EXTENSION_KEY = "service_c.downstream"
+
+# The answer's body is streamed and dropped past this: a target of POST /test
+# must not make the worker hold more (docs/contract.md, "Outbound calls").
+MAX_ANSWER_BYTES = 1 << 20
+_CHUNK_BYTES = 64 << 10
+# A target that sends nothing meets urllib3's own timeout at the deadline (a
+# ReadTimeout on the CLIENT span); the timer, a moment later, cuts only one
+# that keeps sending, and never races it.
+_TIMER_GRACE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -35,7 +50,8 @@ class CallResult:
     status: int | None  # None: no response (timeout, refused connection)
     body: Any  # the JSON body, or None when there was none
     # None on success; else the callee's own error code from its JSON body, or
-    # "timeout", "unreachable", "bad_status" (the same codes service-a and -b use).
+    # "timeout", "unreachable", "bad_status", "invalid_response" (the same codes
+    # service-a and -b use).
     error: str | None = None
 
     @property
@@ -49,17 +65,18 @@ class CallResult:
 
 class DownstreamClient:
     def __init__(self, timeout_ms: int) -> None:
-        seconds = timeout_ms / 1000
-        # (connect, read), each DOWNSTREAM_TIMEOUT_MS. requests has no total
-        # deadline: the read timeout bounds every wait for the next bytes, so
-        # a callee that keeps trickling data can stretch one call beyond it.
-        self._timeout = (seconds, seconds)
+        self._timeout_s = timeout_ms / 1000
+        # Connecting and the wait for the answer share the budget.
+        self._socket_timeout = Timeout(total=self._timeout_s)
         # One pooled session per worker process, shared by every request it
         # serves. Its cookie jar would be shared too: a cookie one request's
         # callee sets (POST /test and EXTERNAL_DEPENDENCY_URL reach any URL)
         # would go out with another request's calls, so it accepts none.
         self._session = requests.Session()
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        adapter = DeadlineAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     def install(self, app: Flask) -> None:
         app.extensions[_EXTENSION_KEY] = self
@@ -71,31 +88,60 @@ class DownstreamClient:
         return self._call("POST", url, hop, json=payload)
 
     def _call(self, method: str, url: str, hop: Hop, **kwargs: Any) -> CallResult:
-        try:
-            response = self._session.request(method, url, headers=hop.headers(), timeout=self._timeout, **kwargs)
-        # A call that reached the transport has its exception on its CLIENT
-        # span already (requests instrumentation); callers need only the kind.
-        except requests.Timeout:
-            return CallResult(status=None, body=None, error="timeout")
-        except requests.ConnectionError:
-            return CallResult(status=None, body=None, error="unreachable")
-        except requests.RequestException as error:
-            return CallResult(status=None, body=None, error=type(error).__name__)
-        body = _json_or_none(response)
-        if response.status_code >= 400:
-            return CallResult(status=response.status_code, body=body, error=_error_code(body))
-        return CallResult(status=response.status_code, body=body)
+        status = None  # the answer's, once its headers are in
+        with CallDeadline(self._timeout_s, grace_s=_TIMER_GRACE_S) as deadline:
+            try:
+                # A 3xx is the call's answer: POST /test's targets are the
+                # caller's to choose, and must not send calls on elsewhere.
+                with self._session.request(method, url, headers=hop.headers(), timeout=self._socket_timeout,
+                                           allow_redirects=False, stream=True, **kwargs) as response:
+                    deadline.guard(response.raw.shutdown)
+                    # Headers in late are no answer (the timer's cut reads as their end).
+                    status = None if deadline.passed else response.status_code
+                    body = _read_at_most(response, MAX_ANSWER_BYTES)
+            # A call that reached the transport has its exception on its CLIENT
+            # span already (requests instrumentation); callers need only the kind.
+            except requests.RequestException as error:
+                # requests names a read timeout in the body a ConnectionError.
+                if deadline.passed or isinstance(error, requests.Timeout):
+                    return CallResult(status=status, body=None, error="timeout")
+                if isinstance(error, requests.ConnectionError):
+                    return CallResult(status=None, body=None, error="unreachable")
+                return CallResult(status=None, body=None, error=type(error).__name__)
+            # urllib3 raises this unwrapped when it cannot encode the host name
+            # to connect to (a label over 63 characters): no such host.
+            except LocationParseError:
+                return CallResult(status=None, body=None, error="unreachable")
+            # The timer's cut of a body without a length looks like its end.
+            if deadline.passed:
+                return CallResult(status=status, body=None, error="timeout")
+        if body is None:
+            return CallResult(status=status, body=None, error="invalid_response")
+        answer = _json_or_none(body)
+        if not 200 <= status < 300:
+            return CallResult(status=status, body=answer, error=_error_code(answer))
+        return CallResult(status=status, body=answer)
+
+
+def _read_at_most(response: requests.Response, limit: int) -> bytes | None:
+    """The answer's body (decoded as requests hands it over), or None as soon as it passes `limit` bytes."""
+    body = bytearray()
+    for chunk in response.iter_content(_CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def current_downstream() -> DownstreamClient:
     return current_app.extensions[_EXTENSION_KEY]
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(body: bytes) -> Any:
     # The body is the callee's to choose: anything that does not decode,
     # including nesting too deep for the decoder, counts as "not JSON".
     try:
-        return response.json()
+        return json.loads(body)
     except (ValueError, RecursionError):
         return None
 

@@ -17,12 +17,16 @@ const MAX_CALLS = 32;
 // 64 KiB (body-parser reads "kb" as 1024 bytes); larger -> 413 body_too_large.
 const MAX_BODY = '64kb';
 
-function isHttpUrl(value) {
+// An http(s) URL without credentials: fetch refuses them and requests cannot
+// encode every one, so all three services refuse such a URL
+// (docs/contract.md, "Input rules").
+function isCallableUrl(value) {
   if (typeof value !== 'string') {
     return false;
   }
   try {
-    return ['http:', 'https:'].includes(new URL(value).protocol);
+    const url = new URL(value);
+    return ['http:', 'https:'].includes(url.protocol) && url.username === '' && url.password === '';
   } catch {
     return false;
   }
@@ -32,9 +36,9 @@ function isHttpUrl(value) {
 function parseCalls(body) {
   const valid =
     Array.isArray(body) &&
-    body.every((entry) => entry !== null && typeof entry === 'object' && isHttpUrl(entry.url) && Array.isArray(entry.arguments));
+    body.every((entry) => entry !== null && typeof entry === 'object' && isCallableUrl(entry.url) && Array.isArray(entry.arguments));
   if (!valid) {
-    throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": [...]}');
+    throw badRequest('invalid_body', 'body must be a JSON array of {"url": "http(s)://...", "arguments": [...]}, no url with credentials');
   }
   if (body.length > MAX_CALLS) {
     throw badRequest('invalid_body', `at most ${MAX_CALLS} calls per request`);

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.downstream import current_downstream
@@ -43,7 +45,8 @@ def post_test():
         if not result.ok:
             # The suite judges the calls it receives, not our answer: keep going.
             # A log line never carries a query string (docs/contract.md, "Secrets never stored").
-            _log.warning("conformance call failed", extra={"target": loggable_url(call.url), "error": result.error})
+            _log.warning("conformance call failed", extra={
+                "target": loggable_url(call.url), "error": result.error, "downstream_status": result.status})
     return jsonify([])
 
 
@@ -75,13 +78,27 @@ def parse_calls(raw: bytes) -> list[ConformanceCall]:
     calls = []
     for index, entry in enumerate(entries):
         url = entry.get("url") if isinstance(entry, dict) else None
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise InvalidBody(f"entry {index} needs an http(s) \"url\"")
+        if not isinstance(url, str) or not _callable_url(url):
+            raise InvalidBody(f"entry {index} needs an http(s) \"url\" with a host and no user name or password")
         arguments = entry.get("arguments", [])
         if not isinstance(arguments, list):
             raise InvalidBody(f"entry {index} needs a JSON array as \"arguments\"")
         calls.append(ConformanceCall(url=url, arguments=arguments))
     return calls
+
+
+def _callable_url(url: str) -> bool:
+    """http(s), a host, no credentials (docs/contract.md, "Input rules"), read as requests reads it (urllib3).
+
+    requests encodes credentials as latin1 (a `€` raised UnicodeEncodeError),
+    fetch refuses them: all three services refuse such a URL.
+    """
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        return False
+    user, _, password = (parts.auth or "").partition(":")
+    return parts.scheme in ("http", "https") and bool(parts.host) and not user and not password
 
 
 def loggable_url(url: str) -> str:
