@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -104,6 +105,20 @@ class RecordedRequest:
         return [value for key, value in self.header_lines if key.lower() == name.lower()]
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """A threaded local HTTP server for the block; its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @dataclass
 class RecordingServer:
     """A local HTTP server that answers every request with `status`/`body` after `delay` seconds."""
@@ -141,15 +156,10 @@ def recording_server() -> Iterator[RecordingServer]:
         def log_message(self, *args) -> None:  # keep test output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state = RecordingServer(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    state.released.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(Handler) as port:
+        state = RecordingServer(url=f"http://127.0.0.1:{port}")
+        yield state
+        state.released.set()
 
 
 @dataclass
@@ -189,11 +199,6 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state = OtlpReceiver(url=f"http://127.0.0.1:{server.server_address[1]}/v1/traces")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(Handler) as port:
+        state = OtlpReceiver(url=f"http://127.0.0.1:{port}/v1/traces")
+        yield state
