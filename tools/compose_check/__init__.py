@@ -1,14 +1,16 @@
-"""`make compose-check`: the compose stack's acceptance check, for machines with Docker.
+"""`make compose-check`: the compose stack's acceptance check on a real engine.
 
-Brings the stack up (`docker compose up --build --wait`, with the direct
-service ports), runs the e2e suite against it with E2E_STORE=tempo, then
-checks what only the Grafana stack can show: one request's log lines from all
-four processes in Loki by trace id, Tempo's service graph in Prometheus, a
-TraceQL metrics answer from Tempo, every Grafana data source's health check,
-every dashboard panel's query, and Grafana's log free of errors. It tears the
-stack down and prints a summary.
+Runs each pinned image's own validator on the project's configs, brings the
+stack up (`docker compose up --build --wait`, with the direct service ports;
+without Grafana where its image is absent), recreates the services and checks
+the gateway routes at once, runs the e2e and chaos suites against Tempo,
+checks Loki, Tempo's service graph in Prometheus and TraceQL metrics, then
+Grafana (or reports its checks as not run), and every container's memory
+peak, restarts and OOM kills over the whole run. It tears the stack down and
+prints a summary (docs/compose.md, "make compose-check").
 
-responses.py and panels.py read the components' documented response formats
-and are unit-tested on recorded examples (tests/compose_check); run.py does
-the HTTP and the docker commands.
+validators.py: the validator table; stack.py: docker and the containers'
+facts; checks.py: each check; responses.py and panels.py: verdicts on the
+components' answers, unit-tested on recorded examples (tests/compose_check);
+run.py: the order; ci.py: CI's compose stage.
 """

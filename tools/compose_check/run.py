@@ -92,8 +92,7 @@ def container_health(compose: Compose, watch: MemoryWatch, events: EventLog) -> 
     for name, container_id in compose.containers().items():
         state = container_state(container_id)
         states.append(replace(state, peak_bytes=max(state.peak_bytes or 0, peaks.get(name, 0)) or None))
-    oom = [EventLog.describe(e) for e in events.close() if (e.get("Action") or e.get("status")) == "oom"]
-    return responses.containers_healthy(states, oom, MEMORY_CEILING_PERCENT)
+    return responses.containers_healthy(states, events.close(), MEMORY_CEILING_PERCENT)
 
 
 def main(argv: list[str]) -> int:

@@ -153,15 +153,14 @@ class MemoryWatch:
 
 
 class EventLog:
-    """`docker events` for the project from now on, in a thread: every OOM
-    kill and every container death, planned or not, with its exit code."""
+    """`docker events` for the project from now on, in a thread: every OOM kill
+    (a container's RestartCount misses one that compose itself recreated)."""
 
     def __init__(self) -> None:
         self.events: list[dict] = []
         self._process = subprocess.Popen(
             ["docker", "events", "--format", "{{json .}}", "--filter", f"label=com.docker.compose.project={PROJECT}",
-             "--filter", "type=container", "--filter", "event=oom", "--filter", "event=die",
-             "--filter", "event=restart"],
+             "--filter", "type=container", "--filter", "event=oom"],
             stdout=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -173,17 +172,12 @@ class EventLog:
             except ValueError:
                 continue
 
-    def close(self) -> list[dict]:
+    def close(self) -> list[str]:
+        """The OOM kills seen, each as `<container> oom`."""
         self._process.terminate()
         self._process.wait(timeout=10)
         self._reader.join(timeout=10)
-        return self.events
-
-    @staticmethod
-    def describe(event: dict) -> str:
-        attributes = event.get("Actor", {}).get("Attributes", {})
-        code = f" exit {attributes['exitCode']}" if "exitCode" in attributes else ""
-        return f"{attributes.get('name', '?')} {event.get('Action') or event.get('status')}{code}"
+        return [f"{e.get('Actor', {}).get('Attributes', {}).get('name', '?')} oom" for e in self.events]
 
 
 class LogFiles:
