@@ -43,7 +43,7 @@ MEASURED_MIB = {
     "tempo": 538,
     "loki": 168,
     "promtail": 42,
-    "prometheus": 148,
+    "prometheus": 155,
     "ready": 4,
     "load": 56.0,  # natively: Locust 2.47 with its web UI, 20 users at 50 req/s for 2 minutes
 }
