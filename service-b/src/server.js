@@ -11,6 +11,7 @@ const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
+const { clientDeadlines } = require('./client-deadlines');
 
 function main() {
   let config;
@@ -24,7 +25,7 @@ function main() {
   const logger = createLogger({ service: config.serviceName, level: config.logLevel });
   routeProcessDiagnostics(logger);
 
-  const server = http.createServer(createApp({ config, logger }));
+  const server = http.createServer(clientDeadlines, createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
