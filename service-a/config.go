@@ -23,6 +23,9 @@ type Config struct {
 	MaxHops                  int
 	MaxRequestsPerConnection int
 	LogLevel                 slog.Level
+	// ConformanceEndpoint: whether POST /test is routed at all. It calls any
+	// URL its body names, so it is served only where a run mode asks for it.
+	ConformanceEndpoint bool
 }
 
 // defaultConfig holds the documented defaults (service-a/README.md).
@@ -109,6 +112,16 @@ func loadConfig(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("MAX_REQUESTS_PER_CONNECTION=%q: want a non-negative integer", v))
 		} else {
 			cfg.MaxRequestsPerConnection = limit
+		}
+	}
+	if v, ok := get("CONFORMANCE_ENDPOINT"); ok {
+		switch v {
+		case "on":
+			cfg.ConformanceEndpoint = true
+		case "off":
+			cfg.ConformanceEndpoint = false
+		default:
+			errs = append(errs, fmt.Errorf("CONFORMANCE_ENDPOINT=%q: want on or off", v))
 		}
 	}
 	if v, ok := get("LOG_LEVEL"); ok {

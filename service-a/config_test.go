@@ -58,6 +58,18 @@ func TestLoadConfig(t *testing.T) {
 			want: func(c *Config) { c.MaxRequestsPerConnection = 0 },
 		},
 		{
+			name: "conformance endpoint on",
+			env:  map[string]string{"CONFORMANCE_ENDPOINT": "on"},
+			want: func(c *Config) { c.ConformanceEndpoint = true },
+		},
+		{name: "conformance endpoint off", env: map[string]string{"CONFORMANCE_ENDPOINT": " off "}, want: func(*Config) {}},
+		{
+			name:    "conformance endpoint neither on nor off",
+			env:     map[string]string{"CONFORMANCE_ENDPOINT": "true"},
+			want:    func(*Config) {},
+			wantErr: []string{"CONFORMANCE_ENDPOINT"},
+		},
+		{
 			name:    "requests per connection not a count",
 			env:     map[string]string{"MAX_REQUESTS_PER_CONNECTION": "-1"},
 			want:    func(*Config) {},

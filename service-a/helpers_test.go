@@ -61,6 +61,7 @@ func testConfig(b, c *fakeDownstream) Config {
 		cfg.ServiceCURL = c.URL
 	}
 	cfg.DownstreamTimeout = 500 * time.Millisecond
+	cfg.ConformanceEndpoint = true // as natively and in compose
 	return cfg
 }
 

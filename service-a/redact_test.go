@@ -1,47 +1,63 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"no query", "http://h/p", "http://h/p"},
-		{"no credential", "http://h/p?delay_ms=5&fail=true", "http://h/p?delay_ms=5&fail=true"},
-		{"token", "http://h/p?token=abc", "http://h/p?token=REDACTED"},
-		{"every listed name",
-			"/p?token=1&access_token=2&refresh_token=3&id_token=4&password=5&passwd=6&pwd=7&secret=8&client_secret=9" +
-				"&api_key=10&apikey=11&key=12&sig=13&signature=14&auth=15&credential=16&session=17",
-			"/p?token=REDACTED&access_token=REDACTED&refresh_token=REDACTED&id_token=REDACTED&password=REDACTED" +
-				"&passwd=REDACTED&pwd=REDACTED&secret=REDACTED&client_secret=REDACTED&api_key=REDACTED&apikey=REDACTED" +
-				"&key=REDACTED&sig=REDACTED&signature=REDACTED&auth=REDACTED&credential=REDACTED&session=REDACTED"},
-		{"any case", "http://h/p?Token=a&API_KEY=b&Sig=c", "http://h/p?Token=REDACTED&API_KEY=REDACTED&Sig=REDACTED"},
-		{"order and other parameters kept", "http://h/p?z=1&password=x&a=2", "http://h/p?z=1&password=REDACTED&a=2"},
-		{"escaped name", "http://h/p?%74oken=abc", "http://h/p?%74oken=REDACTED"},
-		{"escaped value", "http://h/p?token=a%20b%26c", "http://h/p?token=REDACTED"},
-		{"repeated", "http://h/p?key=1&key=2", "http://h/p?key=REDACTED&key=REDACTED"},
-		{"semicolon separator", "http://h/p?a=1;secret=x", "http://h/p?a=1;secret=REDACTED"},
-		{"empty value", "http://h/p?token=", "http://h/p?token=REDACTED"},
-		{"name without value", "http://h/p?token&x=1", "http://h/p?token&x=1"},
-		{"look-alike names kept", "http://h/p?tokens=1&my_key=2&keyboard=3", "http://h/p?tokens=1&my_key=2&keyboard=3"},
-		{"fragment kept", "http://h/p?sig=abc#top", "http://h/p?sig=REDACTED#top"},
-		{"question mark in the value", "http://h/p?next=/a?token=x&token=y", "http://h/p?next=/a?token=x&token=REDACTED"},
+// credentialRule is the contract's list and table of examples, shared with
+// the other services and the Collector.
+type credentialRule struct {
+	Names []string `json:"names"`
+	Cases []struct {
+		Why, Text, Redacted string
+	} `json:"cases"`
+}
+
+func loadCredentialRule(t *testing.T) credentialRule {
+	t.Helper()
+	raw, err := os.ReadFile("../observability/credential-redaction.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := redactURL(tt.in); got != tt.want {
-				t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+	var rule credentialRule
+	if err := json.Unmarshal(raw, &rule); err != nil {
+		t.Fatal(err)
+	}
+	return rule
+}
+
+func TestCredentialListIsTheContracts(t *testing.T) {
+	rule := loadCredentialRule(t)
+	listed := slices.Sorted(maps.Keys(credentialParams))
+	if want := slices.Sorted(slices.Values(rule.Names)); !slices.Equal(listed, want) {
+		t.Errorf("credentialParams %q, the contract lists %q", listed, want)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, tt := range loadCredentialRule(t).Cases {
+		t.Run(tt.Why, func(t *testing.T) {
+			if got := redact(tt.Text); got != tt.Redacted {
+				t.Errorf("redact(%q) = %q, want %q", tt.Text, got, tt.Redacted)
 			}
 		})
 	}
-	if got := redactQuery("a=1&Password=x"); got != "a=1&Password=REDACTED" {
-		t.Errorf("redactQuery: %q", got)
+	for name := range credentialParams {
+		for _, spelling := range []string{name, strings.ToUpper(name)} {
+			if got := redact(spelling + "=S3CR3T"); got != spelling+"=REDACTED" {
+				t.Errorf("redact(%q=S3CR3T) = %q", spelling, got)
+			}
+		}
 	}
 }
 

@@ -71,7 +71,11 @@ func newRouter(cfg Config, logger *slog.Logger, tp trace.TracerProvider, propaga
 		routes.GET(route.path, route.handler)
 		routes.HEAD(route.path, route.handler)
 	}
-	routes.POST("/test", a.conformance)
+	// Switched off, /test is no route at all: every method gets the 404 of
+	// an unknown path (docs/contract.md, "Environment").
+	if cfg.ConformanceEndpoint {
+		routes.POST("/test", a.conformance)
+	}
 	return router
 }
 

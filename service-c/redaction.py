@@ -1,8 +1,11 @@
 """Credentials in query strings never reach an exported span (docs/contract.md, "Secrets never stored").
 
-The value of every query parameter whose name (any case) is in
-CREDENTIAL_PARAMETERS becomes `REDACTED`. The rest of the query is kept byte
-for byte, so a redacted URL still shows which parameters were sent.
+The contract's one rule, as in the other services and the Collector: a
+parameter starts the text or follows `?`, `&`, `;` or `#`; its name, read as a
+form decoder reads it, cut at brackets and trimmed, is a credential when a part
+equals a name of CREDENTIAL_PARAMETERS (ASCII, any case); its value, up to the
+next `&` or white space, becomes `REDACTED`. Everything else stays byte for
+byte, so a redacted URL still shows which parameters were sent.
 
 `RedactingSpanProcessor` wraps the processor that exports (telemetry.py) and
 hands it a redacted copy of every finished span. Redacting at the end, in one
@@ -32,37 +35,47 @@ from opentelemetry.util.types import Attributes, AttributeValue
 
 REDACTED = "REDACTED"
 
+# The contract's list (observability/credential-redaction.json; tests/test_redaction.py compares).
 CREDENTIAL_PARAMETERS = frozenset({
     "token", "access_token", "refresh_token", "id_token", "password", "passwd", "pwd", "secret",
-    "client_secret", "api_key", "apikey", "key", "sig", "signature", "auth", "credential", "session",
+    "client_secret", "api_key", "apikey", "key", "auth", "credential", "session", "sig", "signature",
+    "awsaccesskeyid", "x-amz-credential", "x-amz-security-token", "x-amz-signature",
+    "googleaccessid", "x-goog-credential", "x-goog-signature",
 })
 
-# A bare query string; every other string attribute may quote a URL or target.
-QUERY_ATTRIBUTES = frozenset({"url.query"})
-# A query inside free text: from "?" to the next white space, quote or bracket.
-_QUERY_IN_TEXT = re.compile(r"\?([^\s'\"()<>#]+)")
+_WHITE_SPACE = "\t\n\f\r "  # ASCII white space as WHATWG counts it
+_NAME = re.compile(f"[^=&;#?{_WHITE_SPACE}]*")
+_VALUE = re.compile(f"[^&{_WHITE_SPACE}]*")
+_PARAMETER_START = re.compile(r"[?&;#]")
+_BRACKET = re.compile(r"[\[\]]")
 
 
-def redact_query(query: str) -> str:
-    """`query` (without "?") with every credential parameter's value replaced."""
-    fields = query.split("&")
-    for index, field in enumerate(fields):
-        name = field.partition("=")[0]
-        # Compared as the application reads the name: "%74oken" is "token".
-        if unquote_plus(name).lower() in CREDENTIAL_PARAMETERS:
-            fields[index] = f"{name}={REDACTED}"
-    return "&".join(fields)
+def is_credential(raw_name: str) -> bool:
+    """Whether a parameter name, as written in a query, names a credential."""
+    # unquote_plus decodes like a form decoder: "+" is a space, invalid escapes stay, bad UTF-8 becomes U+FFFD.
+    parts = (part.strip(_WHITE_SPACE) for part in _BRACKET.split(unquote_plus(raw_name)))
+    # ASCII only: str.lower() would turn a Kelvin sign into "k".
+    return any(part.isascii() and part.lower() in CREDENTIAL_PARAMETERS for part in parts)
 
 
-def redact_text(text: str) -> str:
-    """A URL, request target or message with the credentials of every query string in it replaced."""
-    if "?" not in text:
-        return text
-    return _QUERY_IN_TEXT.sub(lambda match: "?" + redact_query(match.group(1)), text)
+def redact(text: str) -> str:
+    """`text` (a query, a URL, a message quoting one) with every credential's value replaced."""
+    pieces, copied, start = [], 0, 0
+    while True:
+        name_end = _NAME.match(text, start).end()
+        resume = name_end
+        if text.startswith("=", name_end) and is_credential(text[start:name_end]):
+            resume = _VALUE.match(text, name_end + 1).end()
+            pieces += [text[copied:name_end + 1], REDACTED]
+            copied = resume
+        following = _PARAMETER_START.search(text, resume)
+        if following is None:
+            return "".join(pieces) + text[copied:]
+        start = following.end()
 
 
 def redact_attributes(attributes: Attributes) -> dict[str, AttributeValue]:
-    return {key: _redact_value(key, value) for key, value in (attributes or {}).items()}
+    return {key: _redact_value(value) for key, value in (attributes or {}).items()}
 
 
 class RedactingSpanProcessor(SpanProcessor):
@@ -98,15 +111,13 @@ def redacted_copy(span: ReadableSpan) -> ReadableSpan:
         events=[Event(event.name, redact_attributes(event.attributes), event.timestamp) for event in span.events],
         links=span.links,
         kind=span.kind,
-        status=Status(span.status.status_code, redact_text(span.status.description or "") or None),
+        status=Status(span.status.status_code, redact(span.status.description or "") or None),
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
 
 
-def _redact_value(key: str, value: AttributeValue) -> AttributeValue:
-    if not isinstance(value, str):
-        return value
-    return redact_query(value) if key in QUERY_ATTRIBUTES else redact_text(value)
+def _redact_value(value: AttributeValue) -> AttributeValue:
+    return redact(value) if isinstance(value, str) else value
 

@@ -20,6 +20,9 @@ const DEFAULTS = {
 };
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+// POST /test calls any URL its body names, so it is served only where a run
+// mode asks for it (docs/contract.md, "Environment"). Unset or blank: off.
+const SWITCH = { on: true, off: false };
 
 class ConfigError extends Error {
   constructor(problems) {
@@ -66,6 +69,11 @@ function loadConfig(env = process.env) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(read('LOG_LEVEL'))}`);
   }
 
+  const conformanceEndpoint = (env.CONFORMANCE_ENDPOINT ?? '').trim() || 'off';
+  if (!Object.hasOwn(SWITCH, conformanceEndpoint)) {
+    problems.push(`CONFORMANCE_ENDPOINT must be on or off, got ${JSON.stringify(env.CONFORMANCE_ENDPOINT)}`);
+  }
+
   const config = {
     serviceName: serviceNameFrom(env),
     host: read('HOST'),
@@ -78,6 +86,7 @@ function loadConfig(env = process.env) {
     maxHops: integer('MAX_HOPS', { min: 0, max: 1000 }),
     maxRequestsPerConnection: integer('MAX_REQUESTS_PER_CONNECTION', { min: 0, max: Number.MAX_SAFE_INTEGER }),
     logLevel,
+    conformanceEndpoint: SWITCH[conformanceEndpoint] === true,
   };
 
   if (problems.length > 0) {

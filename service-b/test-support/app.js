@@ -18,6 +18,7 @@ async function startApp(env = {}) {
   const config = loadConfig({
     OTEL_SERVICE_NAME: 'service-b',
     DOWNSTREAM_TIMEOUT_MS: '500',
+    CONFORMANCE_ENDPOINT: 'on', // as natively and in compose
     ...env,
   });
   const destination = memoryDestination();

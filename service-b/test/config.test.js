@@ -14,6 +14,7 @@ test('defaults come from .env and the contract', () => {
     maxHops: 5,
     maxRequestsPerConnection: 5,
     logLevel: 'INFO',
+    conformanceEndpoint: false,
   });
 });
 
@@ -28,6 +29,9 @@ const VALID = [
   ['MAX_REQUESTS_PER_CONNECTION', '100', 'maxRequestsPerConnection', 100],
   ['LOG_LEVEL', 'debug', 'logLevel', 'DEBUG'],
   ['LOG_LEVEL', 'WARN', 'logLevel', 'WARN'],
+  ['CONFORMANCE_ENDPOINT', 'on', 'conformanceEndpoint', true],
+  ['CONFORMANCE_ENDPOINT', ' off ', 'conformanceEndpoint', false],
+  ['CONFORMANCE_ENDPOINT', '', 'conformanceEndpoint', false],
 ];
 
 for (const [name, value, key, expected] of VALID) {
@@ -52,6 +56,8 @@ const INVALID = [
   ['LOG_LEVEL', 'VERBOSE'],
   ['SERVICE_A_URL', 'not a url'],
   ['SERVICE_C_URL', 'ftp://c:21'],
+  ['CONFORMANCE_ENDPOINT', 'true'],
+  ['CONFORMANCE_ENDPOINT', 'ON'],
 ];
 
 for (const [name, value] of INVALID) {

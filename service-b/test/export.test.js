@@ -320,6 +320,7 @@ for (const env of [{ OTEL_SDK_DISABLED: 'true' }, { OTEL_TRACES_EXPORTER: 'none'
     const { child, exited, listening: listeningLine } = startServiceProcess({
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '10',
+      CONFORMANCE_ENDPOINT: 'on',
       ...env,
     });
     try {

@@ -46,5 +46,5 @@ def create_app(
     DownstreamClient(settings.downstream_timeout_ms).install(app)
     request_context.init_app(app)
     register_error_handlers(app)
-    register_blueprints(app)
+    register_blueprints(app, settings.conformance_endpoint)
     return app

@@ -16,6 +16,9 @@ DEFAULT_DOWNSTREAM_TIMEOUT_MS = 2000
 DEFAULT_MAX_HOPS = 5
 # docs/contract.md, "Keep-alive connections"; applied by gunicorn.conf.py.
 DEFAULT_MAX_REQUESTS_PER_CONNECTION = 5
+# POST /test calls any URL its body names, so it is served only where a run
+# mode asks for it (docs/contract.md, "Environment").
+_SWITCH = {"on": True, "off": False}
 
 _EXTENSION_KEY = "service_c.settings"
 
@@ -32,6 +35,7 @@ class Settings:
     downstream_timeout_ms: int = DEFAULT_DOWNSTREAM_TIMEOUT_MS
     max_hops: int = DEFAULT_MAX_HOPS
     max_requests_per_connection: int = DEFAULT_MAX_REQUESTS_PER_CONNECTION
+    conformance_endpoint: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -43,6 +47,7 @@ class Settings:
             max_hops=_int(env, "MAX_HOPS", DEFAULT_MAX_HOPS, minimum=0),
             max_requests_per_connection=_int(env, "MAX_REQUESTS_PER_CONNECTION", DEFAULT_MAX_REQUESTS_PER_CONNECTION,
                                              minimum=0),
+            conformance_endpoint=_switch(env, "CONFORMANCE_ENDPOINT", default="off"),
         )
 
     def install(self, app: Flask) -> None:
@@ -64,6 +69,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: str) -> bool:
+    raw = env.get(name, "").strip() or default
+    if raw not in _SWITCH:
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return _SWITCH[raw]
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -50,7 +50,9 @@ def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
 @pytest.fixture
 def make_client(spans) -> Callable[..., object]:
     def make(**overrides):
-        app = create_app(Settings(**{"downstream_timeout_ms": 500, **overrides}), instrument=telemetry.instrument_app)
+        # POST /test served, as natively and in compose.
+        settings = {"downstream_timeout_ms": 500, "conformance_endpoint": True, **overrides}
+        app = create_app(Settings(**settings), instrument=telemetry.instrument_app)
         return app.test_client()
 
     return make

@@ -15,6 +15,7 @@ def test_defaults_when_nothing_is_set():
         downstream_timeout_ms=2000,
         max_hops=5,
         max_requests_per_connection=5,
+        conformance_endpoint=False,
     )
 
 
@@ -31,6 +32,9 @@ def test_defaults_when_nothing_is_set():
     ({"MAX_HOPS": "12"}, "max_hops", 12),
     ({"MAX_REQUESTS_PER_CONNECTION": "0"}, "max_requests_per_connection", 0),
     ({"MAX_REQUESTS_PER_CONNECTION": "100"}, "max_requests_per_connection", 100),
+    ({"CONFORMANCE_ENDPOINT": "on"}, "conformance_endpoint", True),
+    ({"CONFORMANCE_ENDPOINT": " off "}, "conformance_endpoint", False),
+    ({"CONFORMANCE_ENDPOINT": ""}, "conformance_endpoint", False),
 ])
 def test_values_from_env(env, field, expected):
     assert getattr(Settings.from_env(env), field) == expected
@@ -45,6 +49,8 @@ def test_values_from_env(env, field, expected):
     {"MAX_REQUESTS_PER_CONNECTION": "-1"},
     {"SERVICE_A_URL": "service-a:8081"},
     {"EXTERNAL_DEPENDENCY_URL": "ftp://127.0.0.1/"},
+    {"CONFORMANCE_ENDPOINT": "true"},
+    {"CONFORMANCE_ENDPOINT": "ON"},
 ])
 def test_invalid_values_fail_fast(env):
     with pytest.raises(ConfigError):

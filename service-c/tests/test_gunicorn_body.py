@@ -61,7 +61,7 @@ def gunicorn(tmp_path_factory) -> Iterator[Gunicorn]:
     # No Collector, and no scheduled export to miss it: spans stay in the
     # batch queue until the fixture kills the process.
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_BSP_SCHEDULE_DELAY": "600000",
-           "LOG_LEVEL": "INFO"}
+           "LOG_LEVEL": "INFO", "CONFORMANCE_ENDPOINT": "on"}
     with running_gunicorn(log_path, env) as running:
         yield running
 

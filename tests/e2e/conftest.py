@@ -38,7 +38,7 @@ import requests
 from tests.stores import TraceStore, make_store
 from tests.support.logs import invalid_lines
 from tests.support.sampling import TEST_COLLECTOR_ENV
-from tools.native.settings import LOGS, LOOPBACK, read_dotenv
+from tools.native.settings import LOGS, LOOPBACK, RUN, STATE, read_dotenv
 from tools.native.stack import SERVICES, NativeStack
 from tools.scenario_table import load_scenarios
 
@@ -69,6 +69,15 @@ class StackUnderTest:
         if self.log_dir is None:
             pytest.skip("log files unknown for this stack (set E2E_LOG_DIR)")
         return self.log_dir / f"{name}.log"
+
+    @property
+    def written_folders(self) -> list[Path]:
+        """The folders the stack writes files to that this machine can read:
+        the log folder when known, and natively the state folder (the
+        Collector's queue) and the run folder (nginx's config, pid and
+        temporary files). Compose keeps the queue and the store in volumes."""
+        folders = [self.log_dir] if self.log_dir is not None else []
+        return folders + ([STATE, RUN] if self.native is not None else [])
 
     @property
     def callbacks_reach_this_host(self) -> bool:

@@ -15,6 +15,7 @@ import pytest
 from tests.support import raw_http
 from tests.support.logs import json_lines
 from tests.support.polling import NotYet, poll_until
+from tests.support.refused_requests import bad_chunked, plain, too_large
 
 
 @dataclass(frozen=True)
@@ -24,24 +25,14 @@ class Case:
     native_only: str = ""  # a stop of a component: needs the native runner
 
 
-def too_large(query: str) -> bytes:  # over client_max_body_size (64k): nginx logs "too large body"
-    return (f"GET /service-a/api/process?{query} HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100000\r\n"
-            "Connection: close\r\n\r\n").encode()
-
-
-def bad_chunked(query: str) -> bytes:
-    return (f"GET /service-a/api/process?{query} HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\n"
-            "Connection: close\r\n\r\nzz\r\nnot a chunk\r\n").encode()
-
-
-def plain(query: str) -> bytes:
-    return f"GET /service-b/api/process?{query} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n".encode()
+def refused_by_nginx(build: Callable[[str], bytes], path: str) -> Callable[[str], bytes]:
+    return lambda query: build(f"{path}?{query}")
 
 
 CASES = {
-    "413 body too large": Case(too_large, 413),
-    "400 bad chunked body": Case(bad_chunked, 400),
-    "502 upstream down": Case(plain, 502, native_only="service-b"),
+    "413 body too large": Case(refused_by_nginx(too_large, "/service-a/api/process"), 413),
+    "400 bad chunked body": Case(refused_by_nginx(bad_chunked, "/service-a/api/process"), 400),
+    "502 upstream down": Case(refused_by_nginx(plain, "/service-b/api/process"), 502, native_only="service-b"),
 }
 
 

@@ -89,6 +89,10 @@ BAD_VALUES = [
     ("--set", "services.service-b.replicas=-1", "minimum"),
     ("--set", "traceStore.otlpHttpEndpoint=tempo:4318", "pattern"),
     ("--set-string", "gateway.workerProcesses=auto", "integer"),
+    ("--set-string", "serviceEnvironment.CONFORMANCE_ENDPOINT=true", "value must be one of 'on', 'off'"),
+    ("--set", "serviceEnvironment.CONFORMANCE_ENDPOINT=null", "missing property 'CONFORMANCE_ENDPOINT'"),
+    ("--set", "networkPolicy.enable=false", "additional properties 'enable' not allowed"),
+    ("--set-string", "networkPolicy.enabled=no", "boolean"),
 ]
 
 

@@ -38,6 +38,8 @@ _PUBLISHED = re.compile(
 NOT_MOUNTED = {
     "observability/collector-builder.yaml": "native mode only: the Collector Builder manifest",
     "observability/log-schema.json": "a contract for log lines, read by tests, not by a process",
+    "observability/credential-redaction.json": "the contract's credential names and examples, read by tests and "
+                                               "tools/credential_pattern.py, not by a process",
 }
 
 

@@ -32,12 +32,20 @@ DATASOURCES = {source["uid"]: source for source in load(DATASOURCES_FILE)["datas
 LOG_SCHEMA = load(LOG_SCHEMA_FILE)
 
 
+def _stages(name):
+    return [stage[name] for stage in PROMTAIL_JOB["pipeline_stages"] if name in stage]
+
+
 def _stage(name):
-    return next(stage[name] for stage in PROMTAIL_JOB["pipeline_stages"] if name in stage)
+    return _stages(name)[0]
 
 
-RELABELLED = {rule["target_label"] for rule in PROMTAIL_JOB["relabel_configs"] if "target_label" in rule}
-PROMTAIL_LABELS = set(_stage("labels")) | RELABELLED
+def _extraction(field):
+    """The JMESPath expression of the json stage that extracts `field`."""
+    return next(stage["expressions"][field] for stage in _stages("json") if field in stage["expressions"])
+
+
+PROMTAIL_LABELS = set(_stage("labels"))
 STRUCTURED_METADATA = set(_stage("structured_metadata"))
 
 
@@ -92,18 +100,53 @@ def test_promtail_pushes_to_lokis_listen_port():
     assert url == f"http://loki:{LOKI['server']['http_listen_port']}/loki/api/v1/push"
 
 
-def test_promtail_selects_this_compose_project():
-    filters = PROMTAIL_JOB["docker_sd_configs"][0]["filters"]
-    assert {"name": "label", "values": [f"com.docker.compose.project={COMPOSE['name']}"]} in filters
+JSON_LOGGING = ["gateway", "service-a", "service-b", "service-c"]
 
 
-@pytest.mark.parametrize("service", ["gateway", "service-a", "service-b", "service-c"])
+def _docker_line(service, labels):
+    """A line as Docker's json-file driver writes it for `service`: the labels
+    its logging options name, copied from the container's labels, in `attrs`."""
+    logging = SERVICES[service].get("logging", {})
+    copied = logging.get("options", {}).get("labels", "").split(",")
+    attrs = {name: labels[name] for name in copied if name in labels}
+    return {"log": '{"level": "INFO"}\n', "stream": "stdout", "attrs": attrs} if attrs else {"log": "x\n"}
+
+
+def _kept_by_promtail(line) -> bool:
+    """What Promtail's first json stage and its drop stage decide for `line`."""
+    drop = _stage("drop")
+    opted_in = jmespath.search(_stage("json")["expressions"][drop["source"]], line)
+    return str(opted_in).lower() != drop["value"]
+
+
+@pytest.mark.parametrize("service", JSON_LOGGING)
 def test_json_logging_process_opts_in_to_promtail(service):
-    labels = SERVICES[service]["labels"]
+    labels = {**SERVICES[service]["labels"], "com.docker.compose.project": COMPOSE["name"],
+              "com.docker.compose.service": service}
     assert labels.get("tracing-demo.log-schema") == relative(LOG_SCHEMA_FILE)
-    keep = PROMTAIL_JOB["relabel_configs"][0]
-    assert keep["action"] == "keep"
-    assert keep["source_labels"] == ["__meta_docker_container_label_tracing_demo_log_schema"]
+    assert SERVICES[service]["logging"]["driver"] == "json-file"
+    line = _docker_line(service, labels)
+    assert _kept_by_promtail(line)
+    assert jmespath.search(_stage("json")["expressions"]["service"], line) == service
+
+
+@pytest.mark.parametrize("service", sorted(set(SERVICES) - set(JSON_LOGGING)))
+def test_promtail_drops_other_containers_lines(service):
+    labels = {**SERVICES[service].get("labels", {}), "com.docker.compose.project": COMPOSE["name"],
+              "com.docker.compose.service": service}
+    assert not _kept_by_promtail(_docker_line(service, labels))
+
+
+def test_promtail_drops_another_projects_lines():
+    labels = {**SERVICES["service-a"]["labels"], "com.docker.compose.project": "another",
+              "com.docker.compose.service": "service-a"}
+    assert not _kept_by_promtail(_docker_line("service-a", labels))
+
+
+def test_no_container_gets_the_docker_api():
+    mounts = {service: [volume for volume in spec.get("volumes", []) if "docker.sock" in str(volume)]
+              for service, spec in SERVICES.items()}
+    assert not any(mounts.values()), mounts
 
 
 def test_promtail_indexes_only_low_cardinality_labels():
@@ -131,7 +174,7 @@ EXTRACTION_CASES = {
 @pytest.mark.parametrize(("value", "extracted"), EXTRACTION_CASES.values(), ids=EXTRACTION_CASES.keys())
 def test_promtail_extracts_a_request_id_only_when_set(field, value, extracted):
     line = {"level": "INFO", "x_other": "x"} | ({} if value is ... else {field: value, f"x_{field}": "other"})
-    assert jmespath.search(_stage("json")["expressions"][field], line) == extracted
+    assert jmespath.search(_extraction(field), line) == extracted
 
 
 def test_promtail_reads_the_log_lines_own_timestamp():

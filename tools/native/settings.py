@@ -144,6 +144,9 @@ def service_env(ports: Ports, name: str) -> dict[str, str]:
         "DOWNSTREAM_TIMEOUT_MS": "2000",
         "MAX_HOPS": "5",
         "LOG_LEVEL": "INFO",
+        # POST /test served: the W3C harness and the e2e suite drive it on each
+        # service's own port, which only this machine reaches (loopback).
+        "CONFORMANCE_ENDPOINT": "on",
         # Stable HTTP semantic conventions (http.response.status_code, http.route)
         # in every language, whatever each instrumentation's default still is.
         "OTEL_SEMCONV_STABILITY_OPT_IN": "http",

@@ -118,13 +118,16 @@ class NativeStack:
                     codes[name] = self.stop_component(name)
         return codes
 
-    def start_component(self, name: str) -> None:
-        """Start `name` and wait until it is healthy; a no-op if it runs."""
+    def start_component(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start `name` and wait until it is healthy; a no-op if it runs.
+        extra_env: variables over its usual environment for this start only
+        (the e2e suite runs a service with a setting its run mode does not use)."""
         with self._lifecycle:
             current = self.processes.get(name)
             if current is not None and current.running:
                 return
             process = self._describe(name)
+            process.env = {**process.env, **(extra_env or {})}
             self.processes[name] = process
             process.start()
             self.held.discard(name)  # only now: a failed start leaves it held, not crashed

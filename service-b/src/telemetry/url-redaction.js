@@ -7,11 +7,13 @@
 // instrumentation computed, so the URL attributes are rewritten here before
 // the span exists (and before any sampler or processor sees them).
 
+const { unescape } = require('node:querystring');
 const { ATTR_URL_FULL, ATTR_URL_QUERY } = require('@opentelemetry/semantic-conventions');
 
 const REDACTED = 'REDACTED';
 
-// Parameter names whose values are credentials, compared in lower case.
+// Parameter names whose values are credentials, compared in lower case: the
+// contract's list (observability/credential-redaction.json; test/secrets.test.js compares).
 const CREDENTIAL_PARAMS = new Set([
   'token',
   'access_token',
@@ -25,57 +27,82 @@ const CREDENTIAL_PARAMS = new Set([
   'api_key',
   'apikey',
   'key',
-  'sig',
-  'signature',
   'auth',
   'credential',
   'session',
+  'sig',
+  'signature',
+  'awsaccesskeyid',
+  'x-amz-credential',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'googleaccessid',
+  'x-goog-credential',
+  'x-goog-signature',
 ]);
 
-// The parameter name as a form decoder reads it ("+" is a space, %XX escapes);
-// an undecodable name is compared as sent.
-function decodedName(raw) {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return raw;
-  }
-}
+// ASCII white space as WHATWG counts it: it ends a name or a value.
+const WHITE_SPACE = '\t\n\f\r ';
+const NAME_ENDS = new Set(['=', '&', ';', '#', '?', ...WHITE_SPACE]);
+const VALUE_ENDS = new Set(['&', ...WHITE_SPACE]);
+const PARAMETER_STARTS = new Set(['?', '&', ';', '#']);
+const EDGE_WHITE_SPACE = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+const ASCII = /^[\x00-\x7f]*$/;
 
-function isCredential(rawName) {
-  return CREDENTIAL_PARAMS.has(decodedName(rawName).toLowerCase());
+function indexOfAny(text, from, chars) {
+  let index = from;
+  while (index < text.length && !chars.has(text[index])) {
+    index += 1;
+  }
+  return index;
 }
 
 /**
- * `query` (without "?") with the value of every credential parameter
- * replaced by REDACTED; other parameters are kept byte for byte.
+ * Whether a parameter name, as written in a query, names a credential: read
+ * as a form decoder reads it ("+" is a space; querystring.unescape keeps an
+ * escape that is not one instead of throwing), cut at brackets
+ * (user[password], token[]) and trimmed, any part is a listed name.
  */
-function redactQuery(query) {
-  return query
-    .split('&')
-    .map((pair) => {
-      const separator = pair.indexOf('=');
-      const name = separator === -1 ? pair : pair.slice(0, separator);
-      return isCredential(name) ? `${name}=${REDACTED}` : pair;
-    })
-    .join('&');
+function isCredential(rawName) {
+  return unescape(rawName.replace(/\+/g, ' '))
+    .split(/[[\]]/)
+    .map((part) => part.replace(EDGE_WHITE_SPACE, ''))
+    // ASCII only: toLowerCase would turn a Kelvin sign into "k".
+    .some((part) => ASCII.test(part) && CREDENTIAL_PARAMS.has(part.toLowerCase()));
 }
 
-/** A request target or URL with its query redacted (the fragment, if any, dropped). */
-function redactUrl(url) {
-  const [withoutFragment] = url.split('#');
-  const start = withoutFragment.indexOf('?');
-  if (start === -1) {
-    return withoutFragment;
+/**
+ * `text` (a query, a URL, a message quoting one) with the value of every
+ * credential parameter replaced by REDACTED (docs/contract.md, "Secrets never
+ * stored"): a parameter starts the text or follows "?", "&", ";" or "#", its
+ * name runs to "=", its value to the next "&" or white space. Everything
+ * else is kept byte for byte.
+ */
+function redact(text) {
+  let redacted = '';
+  let copied = 0;
+  let start = 0;
+  for (;;) {
+    const nameEnd = indexOfAny(text, start, NAME_ENDS);
+    let resume = nameEnd;
+    if (text[nameEnd] === '=' && isCredential(text.slice(start, nameEnd))) {
+      resume = indexOfAny(text, nameEnd + 1, VALUE_ENDS);
+      redacted += `${text.slice(copied, nameEnd + 1)}${REDACTED}`;
+      copied = resume;
+    }
+    const next = indexOfAny(text, resume, PARAMETER_STARTS);
+    if (next === text.length) {
+      return redacted + text.slice(copied);
+    }
+    start = next + 1;
   }
-  return `${withoutFragment.slice(0, start + 1)}${redactQuery(withoutFragment.slice(start + 1))}`;
 }
 
 /** `startIncomingSpanHook` of the HTTP instrumentation: the SERVER span's url.query (no "?"). */
 function serverUrlAttributes(request) {
-  const target = redactUrl(request.url ?? '');
+  const target = request.url ?? '';
   const start = target.indexOf('?');
-  return start === -1 ? {} : { [ATTR_URL_QUERY]: target.slice(start + 1) };
+  return start === -1 ? {} : { [ATTR_URL_QUERY]: redact(target.slice(start + 1)) };
 }
 
 /**
@@ -90,10 +117,8 @@ function clientUrlAttributes(request) {
   } catch {
     return {}; // the instrumentation cannot build one either and starts no span
   }
-  const query = url.search === '' ? '' : `?${redactQuery(url.search.slice(1))}`;
-  url.search = '';
   url.hash = '';
-  return { [ATTR_URL_FULL]: `${url.toString()}${query}`, [ATTR_URL_QUERY]: query };
+  return { [ATTR_URL_FULL]: redact(url.toString()), [ATTR_URL_QUERY]: redact(url.search) };
 }
 
-module.exports = { redactQuery, redactUrl, serverUrlAttributes, clientUrlAttributes, CREDENTIAL_PARAMS, REDACTED };
+module.exports = { redact, serverUrlAttributes, clientUrlAttributes, CREDENTIAL_PARAMS, REDACTED };

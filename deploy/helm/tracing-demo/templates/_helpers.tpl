@@ -51,3 +51,21 @@ http://{{ include "demo.name" (dict "root" . "component" "collector") }}:{{ .Val
 {{- define "demo.samplingHeadless" -}}
 {{ include "demo.name" (dict "root" . "component" "collector-sampling") }}.{{ .Release.Namespace }}.svc.{{ .Values.clusterDomain }}
 {{- end -}}
+
+{{/* One NetworkPolicy rule: .peers, components of this release whose pods may
+connect (`from:`) or be connected to (`to:`, after .direction), none meaning
+any address; .ports, the TCP ports. */}}
+{{- define "demo.policyRule" -}}
+- {{ if .peers -}}
+  {{ .direction }}:
+    {{- range $component := .peers }}
+    - podSelector:
+        matchLabels:
+          {{- include "demo.selectorLabels" (dict "root" $.root "component" $component) | nindent 10 }}
+    {{- end }}
+  {{ end -}}
+  ports:
+    {{- range $port := .ports }}
+    - {port: {{ $port }}, protocol: TCP}
+    {{- end }}
+{{- end -}}
