@@ -32,7 +32,8 @@ CONTAINER_LIMIT_MIB = 128  # docker-compose.yml; compose-check wants peaks under
 def gunicorn(tmp_path_factory) -> Iterator[Gunicorn]:
     log_path = tmp_path_factory.mktemp("gunicorn-buffering") / "service-c.log"
     # One worker, so every connection below is on the worker whose memory is read.
-    with running_gunicorn(log_path, {"OTEL_SDK_DISABLED": "true", "LOG_LEVEL": "INFO"}, workers=1) as running:
+    env = {"OTEL_SDK_DISABLED": "true", "LOG_LEVEL": "INFO", "CONFORMANCE_ENDPOINT": "on"}
+    with running_gunicorn(log_path, env, workers=1) as running:
         yield running
 
 
