@@ -29,7 +29,9 @@ preload_app = False
 # benchmarks/saturation.py (`previous` = 2 x 4): saturation of
 # /api/demo/parallel x1.5-1.7. More processes: GUNICORN_CMD_ARGS="--workers N",
 # or more replicas (compose --scale, Kubernetes).
-worker_class = "gthread"
+# gunicorn's gthread worker, answering the requests gunicorn itself refuses
+# in JSON rather than HTML (protocol_refusals.py).
+worker_class = "protocol_refusals.JsonErrorWorker"
 workers = 1
 threads = 16
 
