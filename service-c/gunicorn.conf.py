@@ -31,7 +31,9 @@ preload_app = False
 # or more replicas (compose --scale, Kubernetes).
 # The worker is gthread's, reading each request whole before a thread serves
 # it (request_buffering.py, docs/contract.md "Slow clients"): clients that
-# send slowly cost a socket and a buffer, never one of the 16 threads.
+# send slowly cost a socket and a buffer, never one of the 16 threads. It
+# answers the requests gunicorn itself refuses in JSON rather than HTML
+# (protocol_refusals.py).
 worker_class = "request_buffering.RequestBufferingWorker"
 workers = 1
 threads = 16

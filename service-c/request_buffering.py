@@ -32,9 +32,8 @@ import time
 from functools import partial
 
 from gunicorn.asgi.parser import ParseError, PythonProtocol
-from gunicorn.workers.gthread import ThreadWorker
-
 from app import MAX_BODY_BYTES
+from protocol_refusals import JsonErrorWorker
 
 # docs/contract.md, "Slow clients". The head's clock starts when the server
 # waits for it: a new connection's accept, or the first byte of the next
@@ -92,8 +91,8 @@ class _Arrival:
         self.complete = True
 
 
-class RequestBufferingWorker(ThreadWorker):
-    """gthread with every request read in the main loop before a thread serves it."""
+class RequestBufferingWorker(JsonErrorWorker):
+    """gthread (with JSON refusals) reading every request in the main loop before a thread serves it."""
 
     @classmethod
     def check_config(cls, cfg, log):

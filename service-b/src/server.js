@@ -12,6 +12,7 @@ const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
 const { clientDeadlines } = require('./client-deadlines');
+const { answerProtocolRefusals } = require('./protocol-refusals');
 
 function main() {
   let config;
@@ -27,6 +28,7 @@ function main() {
 
   const server = http.createServer(clientDeadlines, createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
+  answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);

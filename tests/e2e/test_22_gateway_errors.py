@@ -48,7 +48,16 @@ MALFORMED = {
     "encoded-traversal-above-root": Case(get(b"/service-a/%2e%2e/%2e%2e/x"), 400, "bad_request"),
     "bad-percent-encoding": Case(get(b"/%zz"), 400, "bad_request"),
     "tls-handshake-on-plain-port": Case(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400, "bad_request"),
-    # Parsed, then refused.
+    # Parsed, then refused: bytes the services' HTTP servers would refuse with
+    # a plain 400 of their own (raw bytes >= 0x80 in the target, a Host that
+    # names no host), and one that would leave a log line that is not UTF-8.
+    "raw-bytes-in-path": Case(get(b"/service-b/api/\xff\xfe"), 400, "bad_request"),
+    "raw-bytes-in-query": Case(get(b"/service-c/api/process?\xc1\xa5=\xff"), 400, "bad_request"),
+    "utf8-in-path": Case(get("/service-a/api/caf\u00e9".encode()), 400, "bad_request"),
+    "host-not-text": Case(b"GET /service-a/api/process HTTP/1.1\r\nHost: h\xff\xfe\r\n" + CLOSE, 400,
+                          "bad_request"),
+    "host-no-host-name": Case(b"GET /service-a/api/process HTTP/1.1\r\nHost: a{b}\r\n" + CLOSE, 400,
+                              "bad_request"),
     "no-host-header": Case(b"GET /health HTTP/1.1\r\n" + CLOSE, 400, "bad_request"),
     "two-content-lengths": Case(get(b"/service-a/api/process", b"Content-Length: 1\r\nContent-Length: 2\r\n"),
                                 400, "bad_request"),
@@ -84,8 +93,7 @@ def gateway_log_size(stack) -> int:
 
 def new_log_lines(stack, offset: int, want: int):
     def enough():
-        raw = stack.log_path("gateway").read_bytes()[offset:].decode("utf-8", errors="replace")
-        lines = [line for line in raw.split("\n") if line]
+        lines = [line for line in stack.log_path("gateway").read_bytes()[offset:].split(b"\n") if line]
         return lines if len(lines) >= want else NotYet(f"{len(lines)} new gateway log lines: {lines}")
     return poll_until(enough, timeout=10, describe=f"{want} new gateway access-log line(s)")
 

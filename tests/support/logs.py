@@ -22,8 +22,14 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def line_problem(raw: str) -> str | None:
-    """Why one raw line is not a valid log line, or None when it is."""
+def line_problem(raw: str | bytes) -> str | None:
+    """Why one raw line (as read from the file, or already decoded) is not a
+    valid log line, or None when it is."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return f"not UTF-8 ({error})"
     try:
         line = json.loads(raw)
     except ValueError as error:
@@ -39,9 +45,11 @@ def invalid_lines(path: Path, limit: int = 10) -> list[str]:
     if not path.exists():
         return []
     found = []
-    # Split on \n only: a stray \r or U+2028 inside a line must stay visible as part of it.
-    for number, raw in enumerate(path.read_bytes().decode("utf-8", errors="replace").split("\n"), start=1):
-        if raw == "":
+    # Split on \n only: a stray \r or U+2028 inside a line must stay visible
+    # as part of it. Each line is decoded on its own, strictly: a byte that is
+    # not UTF-8 breaks its line.
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if raw == b"":
             continue
         problem = line_problem(raw)
         if problem:

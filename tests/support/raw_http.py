@@ -4,9 +4,9 @@
 http.client validates values too. The duplicate-traceparent and hostile-header
 tests need repeated header lines and malformed values on the wire, and the
 gateway tests need request lines no client library would write (a space or a
-control byte in the path, `*`, paths a library would normalise), so the
-request is written to a socket by hand and only the answer is parsed by
-http.client.
+control byte in the path, `*`, paths a library would normalise, methods,
+paths and a Host that are not UTF-8), so the request is written to a socket
+by hand and only the answer is parsed by http.client.
 """
 
 from __future__ import annotations
@@ -59,22 +59,25 @@ def exchange(base_url: str, request: bytes, *, head: bool = False, timeout: floa
             response.close()
 
 
-def build_request(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
-                  body: bytes = b"") -> bytes:
-    """A request with Host, the given header lines in order, Content-Length when
-    there is a body (or the method expects one) and `Connection: close`."""
-    request = bytearray(f"{method} {path} HTTP/1.1\r\n".encode())
-    request += f"Host: {urlsplit(base_url).netloc}\r\n".encode()
+def build_request(base_url: str, method: str | bytes, path: str | bytes,
+                  header_lines: list[tuple[str, str | bytes]], body: bytes = b"",
+                  host: str | bytes | None = None) -> bytes:
+    """A request with Host (the base URL's unless `host` is given), the given
+    header lines in order, Content-Length when there is a body (or the method
+    expects one) and `Connection: close`. Method and path are written as given:
+    bytes for a request line that is not ASCII."""
+    request = bytearray(_encode(method) + b" " + _encode(path) + b" HTTP/1.1\r\n")
+    request += b"Host: " + _encode(urlsplit(base_url).netloc if host is None else host) + b"\r\n"
     for name, value in header_lines:
         request += _encode(name) + b": " + _encode(value) + b"\r\n"
-    if body or method in ("POST", "PUT"):
+    if body or _encode(method) in (b"POST", b"PUT"):
         request += f"Content-Length: {len(body)}\r\n".encode()
     request += b"Connection: close\r\n\r\n" + body
     return bytes(request)
 
 
-def send(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
-         body: bytes = b"", timeout: float = 15.0) -> RawResponse:
+def send(base_url: str, method: str | bytes, path: str | bytes, header_lines: list[tuple[str, str | bytes]],
+         body: bytes = b"", timeout: float = 15.0, host: str | bytes | None = None) -> RawResponse:
     """One request on a fresh connection; header lines are sent in order, unchecked."""
-    request = build_request(base_url, method, path, header_lines, body)
-    return exchange(base_url, request, head=method == "HEAD", timeout=timeout)
+    request = build_request(base_url, method, path, header_lines, body, host=host)
+    return exchange(base_url, request, head=_encode(method) == b"HEAD", timeout=timeout)

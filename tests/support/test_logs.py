@@ -52,6 +52,15 @@ def test_a_line_split_by_a_raw_carriage_return_stays_one_broken_line(tmp_path):
     assert invalid_lines(log) and len(invalid_lines(log)) == 1
 
 
+def test_a_line_with_bytes_that_are_not_utf8_is_broken(tmp_path):
+    """escape=json passes raw bytes >= 0x80 on: json.loads of the line's bytes refuses them."""
+    log = tmp_path / "gateway.log"
+    good = json.dumps(VALID).encode()
+    log.write_bytes(good + b"\n" + good[:-1] + b',"route":"/a/\xff\xfe"}\n' + good + b"\n")
+    [report] = invalid_lines(log)
+    assert report.startswith("gateway.log:2: not UTF-8")
+
+
 def test_lines_per_process_needs_both_ids(tmp_path):
     other = VALID | {"x_trace_id": "someone-else"}
     gateway = VALID | {"service": "gateway"}
