@@ -4,8 +4,9 @@ The e2e table (tests/e2e/test_56_slow_clients.py) checks the contract's rule
 on every service's own port. These check what comes of reading requests in
 gunicorn's main loop: the bytes of a next request that arrive with the last
 one, a client that waits for "100 Continue", a body that comes after the head
-deadline but within its own, a connection that never sends, and how much
-memory clients can make the worker hold.
+deadline but within its own, a connection that never sends, clients that
+keep their end open after a last answer, and how much memory clients can
+make the worker hold.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from request_buffering import BODY_DEADLINE_S, HEAD_DEADLINE_S, MAX_BUFFERED_BYTES
+from request_buffering import BODY_DEADLINE_S, HEAD_DEADLINE_S, LINGER_S, MAX_BUFFERED_BYTES
 from tests.gunicorn_support import Gunicorn, poll, running_gunicorn
 
 # The worker acts on a deadline at its next turn; a busy machine adds to that.
@@ -98,11 +99,33 @@ def test_a_body_may_come_after_the_head_deadline_within_its_own(gunicorn):
     assert status(answer) == 200
 
 
-def test_a_connection_that_sends_nothing_is_closed_at_the_head_deadline(gunicorn):
+def test_a_connection_that_sends_nothing_is_refused_at_the_head_deadline(gunicorn):
     opened = time.monotonic()
     with connect(gunicorn) as sock:
+        [answer] = read_answers(sock, 1)
         assert sock.recv(1) == b""
     assert HEAD_DEADLINE_S <= time.monotonic() - opened <= HEAD_DEADLINE_S + LATE_S
+    assert status(answer) == 408, answer
+    assert re.search(rb"(?im)^x-trace-id: trace-", answer)
+
+
+def test_clients_keeping_their_end_open_after_a_last_answer_stall_no_one(gunicorn):
+    """gthread read each of their connections on the main loop until it closed, for up to LINGER_S."""
+    closers = [connect(gunicorn) for _ in range(10)]
+    try:
+        for sock in closers:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n")
+        started = time.monotonic()
+        with connect(gunicorn) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n")
+            assert status(read_answers(sock, 1)[0]) == 200
+        assert time.monotonic() - started < LINGER_S
+        for sock in closers:
+            assert status(read_answers(sock, 1)[0]) == 200
+            assert sock.recv(1) == b"", "the server closes its end"
+    finally:
+        for sock in closers:
+            sock.close()
 
 
 def worker_rss_mib(gunicorn: Gunicorn) -> float:
