@@ -37,6 +37,7 @@ import time
 from functools import partial
 
 from gunicorn.asgi.parser import ParseError, PythonProtocol
+
 from app import MAX_BODY_BYTES
 from protocol_refusals import JsonErrorWorker, RequestTimeout
 
