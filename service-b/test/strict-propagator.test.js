@@ -69,6 +69,7 @@ const TRACESTATES = [
   ['32 members', members(32), members(32)],
   ['33 members', members(33), null],
   ['33 members over several lines', [members(20), members(33).split(',').slice(20).join(',')], null],
+  ['33 members, one a duplicate key', `${members(32)},k1=w`, null],
   ['tenant@vendor key', 'tenant@vendor=1', 'tenant@vendor=1'],
   ['key starting with a digit', '1vendor=1', '1vendor=1'],
   ['key with _ - * /', 'a_b-c*d/e=1', 'a_b-c*d/e=1'],
