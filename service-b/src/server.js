@@ -11,6 +11,7 @@ const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
+const { refuseConnect } = require('./connect-method');
 
 function main() {
   let config;
@@ -26,6 +27,7 @@ function main() {
 
   const server = http.createServer(createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
+  refuseConnect(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);

@@ -7,6 +7,7 @@ const { once } = require('node:events');
 const { loadConfig } = require('../src/config');
 const { createLogger } = require('../src/logger');
 const { createApp } = require('../src/app');
+const { refuseConnect } = require('../src/connect-method');
 
 /** A pino destination that keeps each line. */
 function memoryDestination() {
@@ -24,6 +25,7 @@ async function startApp(env = {}) {
   const destination = memoryDestination();
   const logger = createLogger({ service: config.serviceName, level: config.logLevel, destination });
   const server = http.createServer(createApp({ config, logger }));
+  refuseConnect(server, { serviceName: config.serviceName, logger });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
