@@ -11,6 +11,7 @@ import sys
 
 import graceful_stop
 import logging_config
+import server_errors
 import telemetry
 from app.config import ConfigError, Settings
 
@@ -97,6 +98,8 @@ def post_worker_init(worker):
     # waits, so its last spans are flushed before the master's SIGKILL.
     worker.cfg.set("graceful_timeout", max(worker.cfg.graceful_timeout - _SPAN_FLUSH_S, 1))
     graceful_stop.tolerate_stopped_listener(worker)
+    # An unsupported version or method gets the app's answer, not gunicorn's HTML.
+    server_errors.answer_as_the_app(worker)
     # From here on the worker has its signal handlers, its tracing (post_fork)
     # and the app: it serves requests and stops cleanly on SIGTERM. The line
     # is what a supervisor or a test can wait for.
