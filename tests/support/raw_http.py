@@ -60,10 +60,11 @@ def exchange(base_url: str, request: bytes, *, head: bool = False, timeout: floa
 
 
 def build_request(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
-                  body: bytes = b"") -> bytes:
+                  body: bytes = b"", version: str = "HTTP/1.1") -> bytes:
     """A request with Host, the given header lines in order, Content-Length when
-    there is a body (or the method expects one) and `Connection: close`."""
-    request = bytearray(f"{method} {path} HTTP/1.1\r\n".encode())
+    there is a body (or the method expects one) and `Connection: close`.
+    `version` is written into the request line as given."""
+    request = bytearray(f"{method} {path} {version}\r\n".encode())
     request += f"Host: {urlsplit(base_url).netloc}\r\n".encode()
     for name, value in header_lines:
         request += _encode(name) + b": " + _encode(value) + b"\r\n"
@@ -74,7 +75,7 @@ def build_request(base_url: str, method: str, path: str, header_lines: list[tupl
 
 
 def send(base_url: str, method: str, path: str, header_lines: list[tuple[str, str | bytes]],
-         body: bytes = b"", timeout: float = 15.0) -> RawResponse:
+         body: bytes = b"", timeout: float = 15.0, version: str = "HTTP/1.1") -> RawResponse:
     """One request on a fresh connection; header lines are sent in order, unchecked."""
-    request = build_request(base_url, method, path, header_lines, body)
+    request = build_request(base_url, method, path, header_lines, body, version)
     return exchange(base_url, request, head=method == "HEAD", timeout=timeout)
