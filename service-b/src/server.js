@@ -12,6 +12,7 @@ const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
 const { refuseConnect } = require('./connect-method');
+const { answerProtocolRefusals } = require('./protocol-refusals');
 
 function main() {
   let config;
@@ -28,6 +29,7 @@ function main() {
   const server = http.createServer(createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
   refuseConnect(server, { serviceName: config.serviceName, logger });
+  answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);
