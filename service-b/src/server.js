@@ -11,7 +11,6 @@ const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
-const { refuseConnect } = require('./connect-method');
 const { answerProtocolRefusals } = require('./protocol-refusals');
 
 function main() {
@@ -28,7 +27,6 @@ function main() {
 
   const server = http.createServer(createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
-  refuseConnect(server, { serviceName: config.serviceName, logger });
   answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');

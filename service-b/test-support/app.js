@@ -7,7 +7,6 @@ const { once } = require('node:events');
 const { loadConfig } = require('../src/config');
 const { createLogger } = require('../src/logger');
 const { createApp } = require('../src/app');
-const { refuseConnect } = require('../src/connect-method');
 const { answerProtocolRefusals } = require('../src/protocol-refusals');
 
 /** A pino destination that keeps each line. */
@@ -26,7 +25,6 @@ async function startApp(env = {}) {
   const destination = memoryDestination();
   const logger = createLogger({ service: config.serviceName, level: config.logLevel, destination });
   const server = http.createServer(createApp({ config, logger }));
-  refuseConnect(server, { serviceName: config.serviceName, logger });
   answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
