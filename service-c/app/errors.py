@@ -68,6 +68,16 @@ class DependencyUnavailable(DownstreamFailure):
     code = "dependency_unavailable"
 
 
+class MethodNotImplemented(ApiError):
+    status = 501
+    code = "not_implemented"
+
+
+class HttpVersionNotSupported(ApiError):
+    status = 505
+    code = "http_version_not_supported"
+
+
 class LoopDetected(ApiError):
     status = 508
     code = "loop_detected"

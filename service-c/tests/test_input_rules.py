@@ -51,6 +51,12 @@ ROUTING = [
     ("GET", "/test", 405, "method_not_allowed", POST_ONLY),
     ("HEAD", "/test", 405, "method_not_allowed", POST_ONLY),
     ("PUT", "/test", 405, "method_not_allowed", POST_ONLY),
+    ("TRACE", "/health", 405, "method_not_allowed", GET_ONLY),
+    # a method no service implements, on any path
+    ("CONNECT", "/api/process", 501, "not_implemented", None),
+    ("PROPFIND", "/api/process", 501, "not_implemented", None),
+    ("FOO", "/no/such/route", 501, "not_implemented", None),
+    ("get", "/health", 501, "not_implemented", None),
 ]
 
 
@@ -94,8 +100,21 @@ def test_the_routes_are_the_contracts(client):
     assert served == CONTRACT_ROUTES
 
 
-# Method and path are checked before X-Hop-Count, X-Hop-Count before the query and the body.
+@pytest.mark.parametrize(("version", "status"), [
+    ("HTTP/1.1", 200), ("HTTP/1.0", 200), ("HTTP/1.2", 505), ("HTTP/2.0", 505), ("HTTP/0.9", 505),
+])
+def test_http_versions(client, spans, version, status):
+    """gunicorn refuses most versions itself (protocol_refusals.py); the app refuses what it lets through."""
+    response = client.get("/api/process", environ_overrides={"SERVER_PROTOCOL": version})
+    assert response.status_code == status
+    if status == 505:
+        assert response.get_json()["error"] == "http_version_not_supported"
+        assert only_server_span(spans).attributes["error.type"] == "505"
+
+
+# Version and method, then path, are checked before X-Hop-Count, X-Hop-Count before the query and the body.
 @pytest.mark.parametrize(("method", "target", "headers", "status", "error"), [
+    ("FOO", "/health", {"X-Hop-Count": "abc"}, 501, "not_implemented"),
     ("GET", "/test", {"X-Hop-Count": "abc"}, 405, "method_not_allowed"),
     ("GET", "/health/", {"X-Hop-Count": "abc"}, 404, "not_found"),
     ("GET", "/api/process?delay_ms=abc", {"X-Hop-Count": "abc"}, 400, "invalid_hop_count"),
