@@ -21,7 +21,7 @@ const (
 
 // enforceProtocol refuses, before routing, what no route could serve: an HTTP
 // version other than 1.0 and 1.1 (net/http refuses a major version but 1
-// itself, see server_errors.go; HTTP/1.2 reaches this far) and a method no
+// itself, see protocol_refusals.go; HTTP/1.2 reaches this far) and a method no
 // service implements. Both answers are 5xx, so the span fails like any 5xx.
 func (a *app) enforceProtocol(c *gin.Context) {
 	var refusal *apiError

@@ -43,7 +43,7 @@ func run() error {
 		return err
 	}
 	logger.Info("listening", "address", listener.Addr().String())
-	listener = jsonServerErrors(listener, cfg.ServiceName, logger)
+	listener = jsonProtocolRefusals(listener, cfg.ServiceName, logger)
 	srv := newHTTPServer(router, logger)
 	closeConnectionsAfter(srv, cfg.MaxRequestsPerConnection)
 	return serve(ctx, srv, listener, drainTimeout, logger)
