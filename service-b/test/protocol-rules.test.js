@@ -20,8 +20,8 @@ before(async () => {
 
 after(() => app.close());
 
-/** Writes `requestLine` with a Host and reads the answer until the server closes. */
-function exchange(requestLine) {
+/** Writes `requestLine` with `hostLines` and reads the answer until the server closes. */
+function exchange(requestLine, hostLines = 'Host: b\r\n') {
   return new Promise((resolve, reject) => {
     const socket = net.connect(new URL(app.url).port, '127.0.0.1');
     let received = '';
@@ -40,11 +40,11 @@ function exchange(requestLine) {
       }));
       resolve({ status, headers, body: JSON.parse(body) });
     });
-    socket.write(`${requestLine}\r\nHost: b\r\nConnection: close\r\n\r\n`);
+    socket.write(`${requestLine}\r\n${hostLines}Connection: close\r\n\r\n`);
   });
 }
 
-// [request line, status, error code]
+// [request line, status, error code, Host lines]
 const CASES = [
   ['GET /api/process HTTP/2.0', 505, 'http_version_not_supported'],
   ['GET /api/process HTTP/0.9', 505, 'http_version_not_supported'],
@@ -54,11 +54,20 @@ const CASES = [
   ['CONNECT /api/process HTTP/1.1', 501, 'not_implemented'],
   ['TRACE /api/process HTTP/1.1', 405, 'method_not_allowed'],
   ['GET /api/process HTTP/1.0', 200, undefined],
+  // Host: one line, required in HTTP/1.1, of the bytes Go's net/http allows
+  ['GET /api/process HTTP/1.1', 400, 'bad_request', ''],
+  ['GET /api/process HTTP/1.1', 400, 'bad_request', 'Host: a\r\nHost: b\r\n'],
+  ['GET /api/process HTTP/1.1', 400, 'bad_request', 'Host: a b\r\n'],
+  ['GET /api/process HTTP/1.1', 400, 'bad_request', 'Host: user@host\r\n'],
+  ['GET /api/process HTTP/1.1', 200, undefined, 'Host: [::1]:8082\r\n'],
+  ['GET /api/process HTTP/1.1', 200, undefined, 'Host: \r\n'],
+  ['GET /api/process HTTP/1.0', 200, undefined, ''],
+  ['CONNECT 127.0.0.1:9 HTTP/1.1', 501, 'not_implemented', ''],
 ];
 
-for (const [requestLine, status, code] of CASES) {
-  test(`${requestLine} -> ${status} ${code ?? ''}`, async () => {
-    const response = await exchange(requestLine);
+for (const [requestLine, status, code, hostLines] of CASES) {
+  test(`${requestLine} ${JSON.stringify(hostLines ?? 'Host: b')} -> ${status} ${code ?? ''}`, async () => {
+    const response = await exchange(requestLine, hostLines);
     assert.equal(response.status, status);
     assert.equal(response.body.error, code);
     assert.equal(response.body.service, 'service-b');

@@ -20,6 +20,11 @@ class ApiError(Exception):
         self.body = body  # extra fields of the JSON error body, e.g. `results`
 
 
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
 class InvalidParameter(ApiError):
     status = 400
     code = "invalid_parameter"

@@ -43,6 +43,7 @@ class Row:
     body: bytes = b""
     allow: set[str] | None = None  # the Allow header of a 405
     version: str = "HTTP/1.1"  # as written in the request line
+    host: object = None  # the Host line's value; None: the service's address, raw_http.NO_HOST: no line
     fields: dict = field(default_factory=dict)  # body fields the answer must have, with these values
     # The HTTP server of some services refuses this request line itself, before
     # the app and its server span: the answer then has no otel_trace_id.
@@ -84,6 +85,18 @@ ROWS = {
     "HTTP/2.0 in an HTTP/1 request line": parser_row("GET", "/api/process", 505, "http_version_not_supported",
                                                      "HTTP/2.0"),
     "HTTP/3.0": parser_row("GET", "/api/process", 505, "http_version_not_supported", "HTTP/3.0"),
+    # Host: one line, required in HTTP/1.1, of the bytes of a host and port
+    "no Host in HTTP/1.1": Row("GET", "/api/process", 400, "bad_request", host=raw_http.NO_HOST,
+                               parser_may_answer=True),
+    "no Host in HTTP/1.0": Row("GET", "/api/process", 200, None, version="HTTP/1.0", host=raw_http.NO_HOST),
+    "two Host lines": Row("GET", "/api/process", 400, "bad_request", [("Host", "x")], parser_may_answer=True),
+    "a Host with a space": Row("GET", "/api/process", 400, "bad_request", host="a b", parser_may_answer=True),
+    "a Host with user info": Row("GET", "/api/process", 400, "bad_request", host="user@x",
+                                 parser_may_answer=True),
+    "an empty Host": Row("GET", "/api/process", 200, None, host=""),
+    "an IPv6 Host": Row("GET", "/api/process", 200, None, host="[::1]:9"),
+    "CONNECT without Host": Row("CONNECT", "127.0.0.1:9", 501, "not_implemented", host=raw_http.NO_HOST,
+                                parser_may_answer=True),
     # path: exactly one spelling
     "unknown route": Row("GET", "/no/such/route", 404, "not_found"),
     "upper case": Row("GET", "/API/process", 404, "not_found"),
@@ -196,7 +209,8 @@ def parser_error_of(service: str, row: Row, response: raw_http.RawResponse) -> N
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_input_rule(stack, service, row):
     url = stack.service_urls[service]
-    response = raw_http.send(url, row.method, row.path, row.headers, body=row.body, version=row.version)
+    response = raw_http.send(url, row.method, row.path, row.headers, body=row.body, version=row.version,
+                             host=row.host)
 
     assert response.status == row.status, f"{response.status} {response.body[:300]!r}"
     if row.allow is not None:
