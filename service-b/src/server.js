@@ -11,6 +11,7 @@ const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
+const { HTTP_SERVER_OPTIONS } = require('./middleware/protocol-rules');
 const { answerProtocolRefusals } = require('./protocol-refusals');
 
 function main() {
@@ -25,7 +26,7 @@ function main() {
   const logger = createLogger({ service: config.serviceName, level: config.logLevel });
   routeProcessDiagnostics(logger);
 
-  const server = http.createServer(createApp({ config, logger }));
+  const server = http.createServer(HTTP_SERVER_OPTIONS, createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
   answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {
