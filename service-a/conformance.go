@@ -23,8 +23,8 @@ const (
 
 // conformanceCall is one entry of the W3C Trace Context test harness's body.
 type conformanceCall struct {
-	URL       string          `json:"url"`
-	Arguments json.RawMessage `json:"arguments"`
+	URL       string
+	Arguments json.RawMessage // a JSON array, sent as is
 }
 
 // conformance: POST /test is the endpoint the W3C Trace Context test suite
@@ -57,11 +57,7 @@ func (a *app) conformance(c *gin.Context) {
 
 	ctx := c.Request.Context()
 	for _, call := range calls {
-		arguments := call.Arguments
-		if len(arguments) == 0 {
-			arguments = json.RawMessage("[]")
-		}
-		if result := a.downstream.postJSON(ctx, call.URL, arguments); !result.ok() {
+		if result := a.downstream.postJSON(ctx, call.URL, call.Arguments); !result.ok() {
 			a.logger.WarnContext(ctx, "conformance call failed", "url", loggableURL(call.URL),
 				"response_status", result.status, "reason", result.code, "error", loggableError(result.err))
 		}
@@ -82,26 +78,49 @@ var errConformanceBody = errors.New(`body must be a JSON array of {"url": "http(
 
 func decodeConformanceCalls(body []byte) ([]conformanceCall, error) {
 	decoder := json.NewDecoder(bytes.NewReader(body))
-	var calls []conformanceCall
-	if err := decoder.Decode(&calls); err != nil || calls == nil {
+	// Entries as maps, not straight into conformanceCall: encoding/json
+	// matches struct fields without regard to case ("URL", "Arguments"),
+	// and the contract's keys are spelled exactly.
+	var entries []map[string]json.RawMessage
+	if err := decoder.Decode(&entries); err != nil || entries == nil {
 		return nil, errConformanceBody
 	}
 	if _, err := decoder.Token(); !errors.Is(err, io.EOF) {
 		return nil, errConformanceBody // trailing data after the array
 	}
-	if len(calls) > maxConformanceCalls {
+	if len(entries) > maxConformanceCalls {
 		return nil, fmt.Errorf("at most %d calls per request", maxConformanceCalls)
 	}
-	for _, call := range calls {
-		u, err := url.Parse(call.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errConformanceBody
+	calls := make([]conformanceCall, 0, len(entries))
+	for _, entry := range entries {
+		call, err := conformanceCallOf(entry)
+		if err != nil {
+			return nil, err
 		}
-		if hasCredentials(u) {
-			return nil, errURLCredentials
-		}
+		calls = append(calls, call)
 	}
 	return calls, nil
+}
+
+// conformanceCallOf checks one entry by docs/contract.md, "Input rules":
+// `arguments` a JSON array, `url` an http(s) URL with a host and no
+// credentials.
+func conformanceCallOf(entry map[string]json.RawMessage) (conformanceCall, error) {
+	var call conformanceCall
+	if err := json.Unmarshal(entry["url"], &call.URL); err != nil {
+		return call, errConformanceBody
+	}
+	if call.Arguments = entry["arguments"]; len(call.Arguments) == 0 || call.Arguments[0] != '[' {
+		return call, errConformanceBody
+	}
+	u, err := url.Parse(call.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return call, errConformanceBody
+	}
+	if hasCredentials(u) {
+		return call, errURLCredentials
+	}
+	return call, nil
 }
 
 var errURLCredentials = errors.New("a url must not carry a user name or password")

@@ -9,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tracing-demo/service-a/internal/simulate"
 )
 
 // The failure scenarios of docs/contract.md. Each one fails on purpose in a
@@ -68,7 +70,12 @@ const chainSteps = 3
 // stops there. fail_at=0 runs every step cleanly; the default is 2.
 func (a *app) failureChain(c *gin.Context) {
 	failAt := 2
-	if raw, present := c.GetQuery("fail_at"); present {
+	raw, present, err := simulate.Single(c.Request.URL.Query(), "fail_at")
+	if err != nil {
+		a.reject(c, http.StatusBadRequest, "invalid_parameter", err.Error())
+		return
+	}
+	if present {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 0 || n > chainSteps {
 			a.reject(c, http.StatusBadRequest, "invalid_parameter",

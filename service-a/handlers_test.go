@@ -154,6 +154,10 @@ func TestEndpoints(t *testing.T) {
 			name: "failure/chain with a bad fail_at", target: "/api/demo/failure/chain?fail_at=4",
 			wantStatus: 400, wantBody: `{"error":"invalid_parameter"}`,
 		},
+		{
+			name: "failure/chain with fail_at given twice", target: "/api/demo/failure/chain?fail_at=1&fail_at=1",
+			wantStatus: 400, wantBody: `{"error":"invalid_parameter"}`,
+		},
 	}
 
 	for _, tt := range tests {

@@ -143,21 +143,22 @@ const maxTracestateMembers = 32
 func validTracestate(list string) (string, bool) {
 	var members []string
 	keys := map[string]bool{}
+	count := 0 // every member counts, duplicates too: the limit is the list's as sent
 	for member := range strings.SplitSeq(list, ",") {
 		member = strings.Trim(member, " \t")
 		if member == "" {
 			continue
 		}
+		if count++; count > maxTracestateMembers {
+			return "", false
+		}
 		key, value, ok := strings.Cut(member, "=")
 		if !ok || !tracestateKey.MatchString(key) || !tracestateValue.MatchString(value) {
 			return "", false
 		}
-		if keys[key] {
-			continue
-		}
-		keys[key] = true
-		if members = append(members, member); len(members) > maxTracestateMembers {
-			return "", false
+		if !keys[key] {
+			keys[key] = true
+			members = append(members, member)
 		}
 	}
 	return strings.Join(members, ","), true

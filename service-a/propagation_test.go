@@ -135,6 +135,8 @@ func TestValidTracestate(t *testing.T) {
 		{"32 members", strings.Join(tracestateMembers(32), ","), strings.Join(tracestateMembers(32), ","), true},
 		{"32 members and empty ones", strings.Join(tracestateMembers(32), ", ,"), strings.Join(tracestateMembers(32), ","), true},
 		{"33 members", strings.Join(tracestateMembers(33), ","), "", false},
+		{"33 members, one a duplicate key", strings.Join(tracestateMembers(32), ",") + ",k1=1", "", false},
+		{"32 members, one a duplicate key", strings.Join(tracestateMembers(31), ",") + ",k1=1", strings.Join(tracestateMembers(31), ","), true},
 		{"member without =", "foo=1,bar", "", false},
 		{"key of 256 characters", strings.Repeat("z", 256) + "=1", strings.Repeat("z", 256) + "=1", true},
 		{"key of 257 characters", strings.Repeat("z", 257) + "=1", "", false},

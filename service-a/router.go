@@ -45,10 +45,11 @@ func newRouter(cfg Config, logger *slog.Logger, tp trace.TracerProvider, propaga
 		a.reportRejectedTraceparents,
 		a.logRequest,
 		a.recoverPanic,
+		a.enforceProtocol,
 	)
 	// 404 and 405 are decided before X-Hop-Count is read (docs/contract.md,
-	// "Input rules": method, path, then X-Hop-Count), so the hop limit guards
-	// the routes only, not these two answers.
+	// "Input rules": version and method, path, then X-Hop-Count), so the hop
+	// limit guards the routes only, not these answers.
 	router.NoRoute(a.notFound)
 	router.NoMethod(a.methodNotAllowed)
 

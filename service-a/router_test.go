@@ -13,8 +13,9 @@ import (
 )
 
 // TestStrictRouting is docs/contract.md, "Input rules", for methods and
-// paths: one spelling per route, 405 with Allow for a known path's other
-// methods, and both decided before X-Hop-Count is read.
+// paths: 501 for a method no service implements, one spelling per route,
+// 405 with Allow for a known path's other methods, all decided before
+// X-Hop-Count is read.
 func TestStrictRouting(t *testing.T) {
 	tests := []struct {
 		method, target string
@@ -52,7 +53,14 @@ func TestStrictRouting(t *testing.T) {
 		{method: "OPTIONS", target: "/test", wantStatus: 405, wantError: "method_not_allowed", wantAllow: "POST"},
 		{method: "PUT", target: "/test", wantStatus: 405, wantError: "method_not_allowed", wantAllow: "POST"},
 		{method: "OPTIONS", target: "/no/such/route", wantStatus: 404, wantError: "not_found"},
+		// A method no service implements, on any path (CONNECT is for proxies).
+		{method: "CONNECT", target: "/api/process", wantStatus: 501, wantError: "not_implemented"},
+		{method: "PROPFIND", target: "/api/process", wantStatus: 501, wantError: "not_implemented"},
+		{method: "FOO", target: "/no/such/route", wantStatus: 501, wantError: "not_implemented"},
+		{method: "get", target: "/health", wantStatus: 501, wantError: "not_implemented"},
+		{method: "TRACE", target: "/health", wantStatus: 405, wantError: "method_not_allowed", wantAllow: "GET, HEAD"},
 		// Method and path come before X-Hop-Count.
+		{method: "FOO", target: "/health", header: http.Header{hopCountHeader: {"x"}}, wantStatus: 501, wantError: "not_implemented"},
 		{method: "GET", target: "/nowhere", header: http.Header{hopCountHeader: {"999"}}, wantStatus: 404, wantError: "not_found"},
 		{method: "POST", target: "/health", header: http.Header{hopCountHeader: {"x"}}, wantStatus: 405, wantError: "method_not_allowed", wantAllow: "GET, HEAD"},
 		{method: "GET", target: "/health", header: http.Header{hopCountHeader: {"x"}}, wantStatus: 400, wantError: "invalid_hop_count"},
@@ -79,8 +87,11 @@ func TestStrictRouting(t *testing.T) {
 			if tt.wantError != "" && (body["error"] != tt.wantError || body["message"] == "") {
 				t.Errorf("body %v, want error %q with a message", body, tt.wantError)
 			}
-			if tt.wantError == "not_found" || tt.wantError == "method_not_allowed" {
+			switch tt.wantError {
+			case "not_found", "method_not_allowed":
 				assertServerFailure(t, server, "")
+			case "not_implemented":
+				assertServerFailure(t, server, tt.wantError)
 			}
 		})
 	}

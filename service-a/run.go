@@ -43,6 +43,7 @@ func run() error {
 		return err
 	}
 	logger.Info("listening", "address", listener.Addr().String())
+	listener = jsonProtocolRefusals(listener, cfg.ServiceName, logger)
 	srv := newHTTPServer(router, logger)
 	closeConnectionsAfter(srv, cfg.MaxRequestsPerConnection)
 	return serve(ctx, srv, listener, drainTimeout, logger)

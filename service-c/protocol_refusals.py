@@ -6,7 +6,11 @@ cannot meet) with an HTML page that quotes the request line, and logs that
 line again. Its workers do both in one method, Worker.handle_error; this
 worker class (gunicorn.conf.py) overrides it to send the contract's JSON
 error and write one `request completed` line instead (docs/contract.md,
-"Errors are JSON"). Such a request has no server span: the body has no
+"Errors are JSON"). Two of those refusals are input rules with answers of
+their own: a well-formed version outside 1.x (HTTP/2.0, HTTP/0.9) is 505, and
+a token method against gunicorn's conventions (lower case, under 3 or over
+20 characters) one no service implements, 501 (app/protocol_rules.py refuses
+what gunicorn lets through). Such a request has no server span: the body has no
 otel_trace_id, and its trace_id is a fresh X-Trace-ID. The client's bytes
 are never quoted.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from http import HTTPStatus
 
 from gunicorn import util
@@ -23,6 +28,7 @@ from gunicorn.http import errors
 from gunicorn.workers.gthread import ThreadWorker
 
 from app.config import Settings
+from app.protocol_rules import METHOD_NOT_IMPLEMENTED_MESSAGE, VERSION_NOT_SUPPORTED_MESSAGE
 from app.request_context import mint_x_trace_id
 from logging_config import bind_x_trace_id, unbind_x_trace_id
 
@@ -46,11 +52,22 @@ _REFUSALS = (
     (errors.ParseException, (400, "bad_request", "malformed request")),
 )
 
+_VERSION_NOT_SUPPORTED = (505, "http_version_not_supported", VERSION_NOT_SUPPORTED_MESSAGE)
+_METHOD_NOT_IMPLEMENTED = (501, "not_implemented", METHOD_NOT_IMPLEMENTED_MESSAGE)
+# RFC 9110's token: a method that is none makes the request line malformed (400).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
 _log = logging.getLogger("service_c.request")
 
 
 def refusal_for(exc: BaseException) -> tuple[int, str, str]:
     """(status, error code, message) of the answer to a request that failed with `exc`."""
+    # gunicorn passes the parsed (major, minor) of a well-formed version it
+    # does not serve, and the text of one it could not parse.
+    if isinstance(exc, errors.InvalidHTTPVersion) and isinstance(exc.version, tuple):
+        return _VERSION_NOT_SUPPORTED
+    if isinstance(exc, errors.InvalidRequestMethod) and _TOKEN.fullmatch(str(exc.method)):
+        return _METHOD_NOT_IMPLEMENTED
     return next((answer for kinds, answer in _REFUSALS if isinstance(exc, kinds)), _FAILED)
 
 
@@ -81,7 +98,7 @@ class JsonErrorWorker(ThreadWorker):
             # The parser stopped before method and path were known to be sound.
             # A failure of the service's own carries its traceback.
             _log.log(logging.ERROR if status >= 500 else logging.WARNING, "request completed",
-                     exc_info=exc if status >= 500 else None,
+                     exc_info=exc if (status, code, message) == _FAILED else None,
                      extra={"method": "", "route": "", "status": status, "duration_ms": 0,
                             "error": type(exc).__name__})
         finally:

@@ -10,6 +10,7 @@ const { traceresponse } = require('./middleware/traceresponse');
 const { requestLog } = require('./middleware/request-log');
 const { traceparentGuard } = require('./middleware/traceparent-guard');
 const { hopLimit } = require('./middleware/hop-limit');
+const { protocolRules } = require('./middleware/protocol-rules');
 const { errorHandler, notFound } = require('./middleware/error-handler');
 const { healthRoutes } = require('./routes/health');
 const { processRoutes } = require('./routes/process');
@@ -34,6 +35,8 @@ function createApp({ config, logger }) {
   app.use(traceresponse());
   app.use(requestLog(logger));
   app.use(traceparentGuard(logger));
+  // Version and method first: docs/contract.md, "Input rules".
+  app.use(protocolRules());
 
   // The hop limit runs as the first handler of every route rather than as
   // app-level middleware: Express matches routes only after app-level

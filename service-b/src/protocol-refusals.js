@@ -12,6 +12,8 @@
 
 const { STATUS_CODES } = require('node:http');
 const { mintXTraceId } = require('./middleware/x-trace-id');
+const { METHOD_NOT_IMPLEMENTED, VERSION_NOT_SUPPORTED } = require('./middleware/protocol-rules');
+const { levelFor } = require('./middleware/request-log');
 
 // Node's own status for each parser error (its default 'clientError'
 // answer); any other parser error is a 400.
@@ -21,6 +23,31 @@ const PARSER_REFUSALS = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'the request did not arrive in time'],
 };
 const MALFORMED = [400, 'bad_request', 'malformed request'];
+
+// docs/contract.md, "Input rules": llhttp refuses every method outside its own
+// list and every version but 0.9, 1.0, 1.1 and 2.0, each under one code for
+// two cases. A method that is an HTTP token is one no service implements
+// (501); one that is not makes the request line malformed (400). A version
+// it read but does not serve ("Invalid HTTP version": HTTP/1.2, HTTP/3.0) is
+// a 505; one it could not read ("HTTP/1.10") a malformed request line.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function contractRefusal(error) {
+  if (error.code === 'HPE_INVALID_METHOD' && TOKEN.test(refusedMethod(error))) {
+    return METHOD_NOT_IMPLEMENTED;
+  }
+  if (error.code === 'HPE_INVALID_VERSION' && error.reason === 'Invalid HTTP version') {
+    return VERSION_NOT_SUPPORTED;
+  }
+  return undefined;
+}
+
+/** The method of the request llhttp stopped in: its line starts where the packet's line around the error does. */
+function refusedMethod(error) {
+  const packet = error.rawPacket?.toString('latin1') ?? '';
+  const lineStart = packet.lastIndexOf('\n', Math.max(error.bytesParsed - 1, 0)) + 1;
+  return packet.slice(lineStart).split(/[ \r\n]/, 1)[0];
+}
 const EXPECTATION_FAILED = [417, 'expectation_failed', 'only Expect: 100-continue is supported'];
 
 function refusal(serviceName, [status, code, message]) {
@@ -51,7 +78,7 @@ function answerProtocolRefusals(server, { serviceName, logger }) {
   });
 
   const log = (answer, fields) => {
-    logger.warn({ ...fields, status: answer.status, duration_ms: 0, x_trace_id: answer.xTraceId },
+    logger[levelFor(answer.status)]({ ...fields, status: answer.status, duration_ms: 0, x_trace_id: answer.xTraceId },
       'request completed');
   };
 
@@ -61,10 +88,21 @@ function answerProtocolRefusals(server, { serviceName, logger }) {
       socket.destroy();
       return;
     }
-    const answer = refusal(serviceName, PARSER_REFUSALS[error.code] ?? MALFORMED);
+    const answer = refusal(serviceName, contractRefusal(error) ?? PARSER_REFUSALS[error.code] ?? MALFORMED);
     socket.end(rawMessage(answer));
     // The parser stopped before method and path were known to be sound.
     log(answer, { method: '', route: '', error: error.code });
+  });
+
+  // CONNECT asks for a tunnel, which these services, no proxies, do not
+  // open: Node never hands it to the app, and closes the connection without
+  // a word when nothing listens for 'connect'. It gets the 501 of any method
+  // no service implements.
+  server.on('connect', (request, socket) => {
+    socket.on('error', () => socket.destroy()); // Node has let go of the socket
+    const answer = refusal(serviceName, METHOD_NOT_IMPLEMENTED);
+    socket.end(rawMessage(answer));
+    log(answer, { method: request.method, route: '' });
   });
 
   server.on('checkExpectation', (request, response) => {

@@ -4,7 +4,7 @@
 // memory budget. Driven only by the named query parameters of the contract
 // (docs/contract.md, "Simulation parameters"):
 //
-//   delay_ms  extra latency, integer, clamped to 0..10000 (default 0)
+//   delay_ms  extra latency, an integer of any size clamped to 0..10000 (default 0)
 //   fail      "true" forces a failure, "false" forces success, absent = the
 //             endpoint's default (FAILURE_PROBABILITY for random endpoints)
 //
@@ -46,11 +46,25 @@ class MemoryLimitExceeded extends Error {
   }
 }
 
+// docs/contract.md, "Input rules": an optional minus sign and ASCII digits,
+// however many; any such integer is clamped (Number() of a huge one is
+// Infinity, which clamps the same way).
+const DELAY_PATTERN = /^-?[0-9]+$/;
+
+/** The one value of a query parameter; given twice it is refused, even with equal values. */
+function single(query, name) {
+  const raw = query[name];
+  if (Array.isArray(raw)) {
+    throw badRequest('invalid_parameter', `${name} must be given at most once`);
+  }
+  return raw;
+}
+
 function parseDelay(raw, defaultMs) {
   if (raw === undefined) {
     return defaultMs;
   }
-  if (typeof raw !== 'string' || !/^-?\d{1,12}$/.test(raw)) {
+  if (!DELAY_PATTERN.test(raw)) {
     throw badRequest('invalid_parameter', 'delay_ms must be an integer number of milliseconds');
   }
   return Math.min(Math.max(Number(raw), 0), MAX_DELAY_MS);
@@ -72,7 +86,10 @@ function parseFail(raw) {
  * `fail` is true/false when forced and undefined when absent.
  */
 function simulationParams(query, { defaultDelayMs = 0 } = {}) {
-  const params = { delayMs: parseDelay(query.delay_ms, defaultDelayMs), fail: parseFail(query.fail) };
+  const params = {
+    delayMs: parseDelay(single(query, 'delay_ms'), defaultDelayMs),
+    fail: parseFail(single(query, 'fail')),
+  };
   serverSpan().setAttribute('app.simulated_delay_ms', params.delayMs);
   return params;
 }

@@ -7,6 +7,7 @@ const { once } = require('node:events');
 const { loadConfig } = require('../src/config');
 const { createLogger } = require('../src/logger');
 const { createApp } = require('../src/app');
+const { HTTP_SERVER_OPTIONS } = require('../src/middleware/protocol-rules');
 const { answerProtocolRefusals } = require('../src/protocol-refusals');
 
 /** A pino destination that keeps each line. */
@@ -24,7 +25,7 @@ async function startApp(env = {}) {
   });
   const destination = memoryDestination();
   const logger = createLogger({ service: config.serviceName, level: config.logLevel, destination });
-  const server = http.createServer(createApp({ config, logger }));
+  const server = http.createServer(HTTP_SERVER_OPTIONS, createApp({ config, logger }));
   answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

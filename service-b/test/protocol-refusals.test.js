@@ -57,6 +57,19 @@ const REFUSED = [
     'HPE_INVALID_METHOD'],
   ['more header bytes than Node takes', request('/api/process', `X-Big: ${'b'.repeat(20000)}\r\n`), 431,
     'headers_too_large', 'HPE_HEADER_OVERFLOW'],
+  // docs/contract.md, "Input rules": methods and versions llhttp does not serve
+  ['a method llhttp does not know', 'FOO /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
+    'HPE_INVALID_METHOD'],
+  ['a method in lower case', 'get /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
+    'HPE_INVALID_METHOD'],
+  ['a known method with more letters', 'PATCHY /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
+    'HPE_INVALID_METHOD'],
+  ['HTTP/1.2', 'GET /api/process HTTP/1.2\r\nHost: b\r\n\r\n', 505, 'http_version_not_supported',
+    'HPE_INVALID_VERSION'],
+  ['HTTP/3.0', 'GET /api/process HTTP/3.0\r\nHost: b\r\n\r\n', 505, 'http_version_not_supported',
+    'HPE_INVALID_VERSION'],
+  ['a version that is no version', 'GET /api/process HTTP/1.10\r\nHost: b\r\n\r\n', 400, 'bad_request',
+    'HPE_INVALID_VERSION'],
 ];
 
 for (const [name, raw, status, code, parserError] of REFUSED) {
@@ -75,7 +88,7 @@ for (const [name, raw, status, code, parserError] of REFUSED) {
 
     const lines = app.rawLogLines.slice(before).map(assertValidLogLine);
     assert.deepEqual(lines.map((line) => [line.level, line.message, line.status, line.error, line.x_trace_id]),
-      [['WARN', 'request completed', status, parserError, body.trace_id]]);
+      [[status >= 500 ? 'ERROR' : 'WARN', 'request completed', status, parserError, body.trace_id]]);
     assert.deepEqual([lines[0].method, lines[0].route, lines[0].trace_id], ['', '', '']);
     for (const quoted of ['\xff', '\xc1', '\x01', 'token', 'bbbb']) {
       assert.ok(!answer.body.includes(quoted) && !app.rawLogLines.slice(before).join('').includes(quoted),

@@ -8,6 +8,7 @@ const {
   inspectTraceparent,
   readTracestate,
 } = require('../src/telemetry/strict-propagator');
+const { MAX_MEMBERS, parseTracestate, tracestateMembers } = require('../src/telemetry/tracestate');
 
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';
 const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -69,6 +70,7 @@ const TRACESTATES = [
   ['32 members', members(32), members(32)],
   ['33 members', members(33), null],
   ['33 members over several lines', [members(20), members(33).split(',').slice(20).join(',')], null],
+  ['33 members, one a duplicate key', `${members(32)},k1=w`, null],
   ['tenant@vendor key', 'tenant@vendor=1', 'tenant@vendor=1'],
   ['key starting with a digit', '1vendor=1', '1vendor=1'],
   ['key with _ - * /', 'a_b-c*d/e=1', 'a_b-c*d/e=1'],
@@ -154,4 +156,20 @@ test('inject writes exactly one traceparent (standard W3C behaviour)', () => {
   propagator.inject(context, carrier, defaultTextMapSetter);
   assert.deepEqual(carrier, { traceparent: PARENT_A });
   assert.deepEqual(propagator.fields(), ['traceparent', 'tracestate']);
+});
+
+test('a tracestate list is read no further than one member past the limit', () => {
+  let read = 0;
+  function* members() {
+    for (;;) {
+      read += 1;
+      yield `k${read}=v`;
+    }
+  }
+  assert.equal(parseTracestate(members()), undefined);
+  assert.equal(read, MAX_MEMBERS + 1);
+  // Splitting a whole header first is what this avoids: a line is read member by member too.
+  const line = Array.from({ length: 10000 }, (_, index) => `k${index}=v`).join(',');
+  const iterator = tracestateMembers([line]);
+  assert.deepEqual([iterator.next().value, iterator.next().value], ['k0=v', 'k1=v']);
 });

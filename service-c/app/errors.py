@@ -20,6 +20,11 @@ class ApiError(Exception):
         self.body = body  # extra fields of the JSON error body, e.g. `results`
 
 
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
 class InvalidParameter(ApiError):
     status = 400
     code = "invalid_parameter"
@@ -66,6 +71,16 @@ class DownstreamFailure(ApiError):
 
 class DependencyUnavailable(DownstreamFailure):
     code = "dependency_unavailable"
+
+
+class MethodNotImplemented(ApiError):
+    status = 501
+    code = "not_implemented"
+
+
+class HttpVersionNotSupported(ApiError):
+    status = 505
+    code = "http_version_not_supported"
 
 
 class LoopDetected(ApiError):

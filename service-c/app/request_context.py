@@ -9,8 +9,9 @@ the server span already exists and is current when these run:
   them; here the refusal becomes visible (one WARN line with the count; the
   count and the first few values, cut short, on the span).
 - The input rules of docs/contract.md, in its order and before any work:
-  method and path (routing, see app/strict_routing.py), then X-Hop-Count
-  (400 when malformed, 508 above MAX_HOPS).
+  version and method (app/protocol_rules.py), method and path (routing, see
+  app/strict_routing.py), then X-Hop-Count (400 when malformed, 508 above
+  MAX_HOPS).
 - One `request completed` line per request, written while the span is current.
 """
 
@@ -28,6 +29,7 @@ from opentelemetry import trace
 from app.config import current_settings
 from app.downstream import Hop
 from app.errors import InvalidHopCount, LoopDetected
+from app.protocol_rules import enforce_protocol
 from logging_config import bind_x_trace_id, unbind_x_trace_id
 from strict_propagation import TRACEPARENT, conflicting_traceparents
 
@@ -91,8 +93,10 @@ def _begin_request() -> None:
     span.set_attribute("app.x_trace_id", g.x_trace_id)
     _report_rejected_traceparents(span)
 
-    # Method and path come first: Flask would raise the routing error only
-    # after every before_request hook, i.e. after the X-Hop-Count check.
+    # Version and method come first, then the path: Flask would raise the
+    # routing error only after every before_request hook, i.e. after the
+    # X-Hop-Count check.
+    enforce_protocol(request.environ)
     if request.routing_exception is not None:
         raise request.routing_exception
 

@@ -9,7 +9,9 @@ Endpoints that "do work" read two query parameters through this module
   the endpoint's default (`FailureMode`). Random endpoints fail with
   probability FAILURE_PROBABILITY.
 
-Anything else (`delay_ms=abc`, `fail=maybe`) is an InvalidParameter (400).
+Anything else (`delay_ms=abc`, `fail=maybe`, `fail=TRUE`) and a parameter
+given twice are an InvalidParameter (400): the grammar of docs/contract.md,
+"Input rules", the same in all three services.
 What a failure *means* (500, 401, 429, ...) is up to the endpoint.
 """
 
@@ -18,11 +20,12 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from opentelemetry import trace
+from werkzeug.datastructures import MultiDict
 
 from app.errors import InvalidParameter
 
@@ -30,7 +33,8 @@ BASE_LATENCY_MS = 20
 MAX_DELAY_MS = 10_000
 FAILURE_PROBABILITY = 0.5
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# An optional minus sign and ASCII digits, however many (docs/contract.md).
+_INTEGER = re.compile(r"-?[0-9]+")
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -48,8 +52,8 @@ class Simulation:
     fail: bool | None = None
 
     @classmethod
-    def from_query(cls, args: Mapping[str, str]) -> Simulation:
-        return cls(delay_ms=parse_delay_ms(args.get("delay_ms")), fail=parse_fail(args.get("fail")))
+    def from_query(cls, args: MultiDict[str, str]) -> Simulation:
+        return cls(delay_ms=parse_delay_ms(single(args, "delay_ms")), fail=parse_fail(single(args, "fail")))
 
     def run(
         self,
@@ -69,6 +73,15 @@ class Simulation:
         return default is FailureMode.ALWAYS
 
 
+def single(args: MultiDict[str, str], name: str) -> str | None:
+    """The one value of a query parameter; given twice it is refused, even with
+    equal values: there would be no rule for which one to take."""
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise InvalidParameter(f"{name} must be given at most once")
+    return values[0] if values else None
+
+
 def parse_delay_ms(raw: str | None) -> int:
     if raw is None:
         return 0
@@ -76,7 +89,7 @@ def parse_delay_ms(raw: str | None) -> int:
         raise InvalidParameter(f"delay_ms must be an integer between 0 and {MAX_DELAY_MS}")
     if raw.startswith("-"):
         return 0
-    digits = raw.lstrip("+").lstrip("0") or "0"
+    digits = raw.lstrip("0") or "0"
     # Past five digits the value is above the maximum anyway; this also keeps
     # int() away from huge strings.
     if len(digits) > len(str(MAX_DELAY_MS)):
@@ -88,6 +101,6 @@ def parse_fail(raw: str | None) -> bool | None:
     if raw is None:
         return None
     try:
-        return _BOOLEANS[raw.strip().lower()]
+        return _BOOLEANS[raw]
     except KeyError:
         raise InvalidParameter("fail must be true or false") from None

@@ -60,6 +60,10 @@ def test_cookies_from_one_request_do_not_leak_into_the_next(client, spans, recor
     b"[{\"arguments\": []}]",
     b"[{\"url\": \"file:///etc/passwd\", \"arguments\": []}]",
     b"[{\"url\": 42}]",
+    b"[{\"url\": \"http://127.0.0.1:1/\", \"arguments\": \"notalist\"}]",
+    b"[{\"url\": \"http://127.0.0.1:1/\", \"arguments\": null}]",
+    b"[{\"url\": \"http://127.0.0.1:1/\"}]",  # arguments are required
+    b"[{\"URL\": \"http://127.0.0.1:1/\", \"Arguments\": []}]",
     b"\xff\xfe",
     b"[" * 60_000,  # nesting past the JSON decoder's recursion limit, under the 64 KiB cap
     json.dumps([{"url": "http://127.0.0.1:1/", "arguments": []}] * 33).encode(),  # over the 32-call cap

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from app.errors import InvalidHopCount
+from app.errors import BadRequest, InvalidHopCount, MethodNotImplemented
+from app.protocol_rules import enforce_protocol
 from app.request_context import parse_hop_count
 from tests.span_queries import only_server_span
 
@@ -51,6 +52,12 @@ ROUTING = [
     ("GET", "/test", 405, "method_not_allowed", POST_ONLY),
     ("HEAD", "/test", 405, "method_not_allowed", POST_ONLY),
     ("PUT", "/test", 405, "method_not_allowed", POST_ONLY),
+    ("TRACE", "/health", 405, "method_not_allowed", GET_ONLY),
+    # a method no service implements, on any path
+    ("CONNECT", "/api/process", 501, "not_implemented", None),
+    ("PROPFIND", "/api/process", 501, "not_implemented", None),
+    ("FOO", "/no/such/route", 501, "not_implemented", None),
+    ("get", "/health", 501, "not_implemented", None),
 ]
 
 
@@ -94,8 +101,52 @@ def test_the_routes_are_the_contracts(client):
     assert served == CONTRACT_ROUTES
 
 
-# Method and path are checked before X-Hop-Count, X-Hop-Count before the query and the body.
+@pytest.mark.parametrize(("version", "status"), [
+    ("HTTP/1.1", 200), ("HTTP/1.0", 200), ("HTTP/1.2", 505), ("HTTP/2.0", 505), ("HTTP/0.9", 505),
+])
+def test_http_versions(client, spans, version, status):
+    """gunicorn refuses most versions itself (protocol_refusals.py); the app refuses what it lets through."""
+    response = client.get("/api/process", environ_overrides={"SERVER_PROTOCOL": version})
+    assert response.status_code == status
+    if status == 505:
+        assert response.get_json()["error"] == "http_version_not_supported"
+        assert only_server_span(spans).attributes["error.type"] == "505"
+
+
+# One Host, required in HTTP/1.1, of the bytes Go's net/http allows (gunicorn
+# itself refuses a second Host line).
+@pytest.mark.parametrize(("protocol", "method", "host", "valid"), [
+    ("HTTP/1.1", "GET", "service-c:8083", True),
+    ("HTTP/1.1", "GET", "[::1]:8083", True),
+    ("HTTP/1.1", "GET", "", True),
+    ("HTTP/1.0", "GET", None, True),
+    ("HTTP/1.1", "GET", None, False),
+    ("HTTP/1.1", "CONNECT", None, None),  # the 501 of CONNECT, whatever its Host
+    ("HTTP/1.1", "GET", "a b", False),
+    ("HTTP/1.1", "GET", "a/b", False),
+    ("HTTP/1.1", "GET", "user@host", False),
+    ("HTTP/1.1", "GET", "h\xffst", False),
+])
+def test_host(protocol, method, host, valid):
+    environ = {"SERVER_PROTOCOL": protocol, "REQUEST_METHOD": method}
+    if host is not None:
+        environ["HTTP_HOST"] = host
+    refused = {True: None, False: BadRequest, None: MethodNotImplemented}[valid]
+    if refused is None:
+        enforce_protocol(environ)
+        return
+    with pytest.raises(refused):
+        enforce_protocol(environ)
+
+
+def test_a_host_that_names_no_host_is_a_400_through_the_app(client, spans):
+    response = client.get("/api/process", environ_overrides={"HTTP_HOST": "a b"})
+    assert (response.status_code, response.get_json()["error"]) == (400, "bad_request")
+
+
+# Version and method, then path, are checked before X-Hop-Count, X-Hop-Count before the query and the body.
 @pytest.mark.parametrize(("method", "target", "headers", "status", "error"), [
+    ("FOO", "/health", {"X-Hop-Count": "abc"}, 501, "not_implemented"),
     ("GET", "/test", {"X-Hop-Count": "abc"}, 405, "method_not_allowed"),
     ("GET", "/health/", {"X-Hop-Count": "abc"}, 404, "not_found"),
     ("GET", "/api/process?delay_ms=abc", {"X-Hop-Count": "abc"}, 400, "invalid_hop_count"),

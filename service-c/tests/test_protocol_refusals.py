@@ -38,6 +38,23 @@ REFUSED = {
                                      "headers_too_large", "LimitRequestHeaders"),
     "an Expect other than 100-continue": (request(b"/api/process", b"Expect: teapot\r\n"), 417, "expectation_failed",
                                           "ExpectationFailed"),
+    # docs/contract.md, "Input rules": a version outside 1.x is 505, a token
+    # method against gunicorn's conventions one no service implements (501);
+    # a version or method that is no version or token is a malformed line.
+    "HTTP/2.0": (b"GET /api/process HTTP/2.0\r\nHost: c\r\n\r\n", 505, "http_version_not_supported",
+                 "InvalidHTTPVersion"),
+    "HTTP/0.9": (b"GET /api/process HTTP/0.9\r\nHost: c\r\n\r\n", 505, "http_version_not_supported",
+                 "InvalidHTTPVersion"),
+    "HTTP/3.0": (b"GET /api/process HTTP/3.0\r\nHost: c\r\n\r\n", 505, "http_version_not_supported",
+                 "InvalidHTTPVersion"),
+    "a method in lower case": (b"get /api/process HTTP/1.1\r\nHost: c\r\n\r\n", 501, "not_implemented",
+                               "InvalidRequestMethod"),
+    "a method of two letters": (b"GE /api/process HTTP/1.1\r\nHost: c\r\n\r\n", 501, "not_implemented",
+                                "InvalidRequestMethod"),
+    "a version that is no version": (b"GET /api/process HTTP/1.10\r\nHost: c\r\n\r\n", 400, "bad_request",
+                                     "InvalidHTTPVersion"),
+    "a method with a separator": (b"G(T /api/process HTTP/1.1\r\nHost: c\r\n\r\n", 400, "bad_request",
+                                  "InvalidRequestMethod"),
 }
 QUOTED = (b"\xff", b"\xc1", b"\x01", b"token", b"teapot", b"aaaa", b"bbbb")
 
@@ -69,7 +86,7 @@ def test_a_refused_request_gets_a_json_error_and_one_line(gunicorn, case):
     logged = gunicorn.log_path.read_bytes()[offset:]
     lines = [json.loads(line) for line in logged.splitlines()]
     assert [(r["level"], r["message"], r["status"], r["error"], r["x_trace_id"]) for r in lines] == [
-        ("WARN", "request completed", status, exception, body["trace_id"])]
+        ("ERROR" if status >= 500 else "WARN", "request completed", status, exception, body["trace_id"])]
     assert (lines[0]["method"], lines[0]["route"], lines[0]["trace_id"]) == ("", "", "")
     for quoted in QUOTED:
         assert quoted not in answer.body and quoted not in logged, f"{quoted!r} quoted"
@@ -80,6 +97,8 @@ def test_statuses_follow_gunicorn_and_a_failure_of_the_service_is_a_500():
     assert refusal_for(errors.InvalidChunkSize("x"))[:2] == (400, "bad_request")
     assert refusal_for(errors.InvalidResponseHeader("X-A", "x"))[:2] == (500, "internal_error")
     assert refusal_for(RuntimeError("boom"))[:2] == (500, "internal_error")
+    assert refusal_for(errors.InvalidHTTPVersion((2, 0)))[:2] == (505, "http_version_not_supported")
+    assert refusal_for(errors.InvalidHTTPVersion("HTTP/1.10"))[:2] == (400, "bad_request")
 
 
 def test_a_failure_outside_the_app_is_a_json_500_with_its_traceback(caplog):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidParameter
+from werkzeug.datastructures import MultiDict
+
 from app.simulate import BASE_LATENCY_MS, MAX_DELAY_MS, FailureMode, Simulation, parse_delay_ms, parse_fail
 
 
@@ -12,8 +14,10 @@ from app.simulate import BASE_LATENCY_MS, MAX_DELAY_MS, FailureMode, Simulation,
     (None, 0),
     ("0", 0),
     ("250", 250),
-    ("+7", 7),
     ("0010", 10),
+    ("00000000000000000007", 7),
+    ("99999999999999999999", MAX_DELAY_MS),
+    ("-99999999999999999999", 0),
     (str(MAX_DELAY_MS), MAX_DELAY_MS),
     (str(MAX_DELAY_MS + 1), MAX_DELAY_MS),
     ("-5", 0),
@@ -23,23 +27,38 @@ def test_delay_ms_is_clamped(raw, expected):
     assert parse_delay_ms(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "abc", "1.5", "1e3", " 5", "5ms", "--1", "0x10", "١٢"])
+@pytest.mark.parametrize("raw", ["", "abc", "1.5", "1e3", " 5", "5ms", "--1", "0x10", "١٢", "+7", "-", "+-1"])
 def test_delay_ms_rejects_non_integers(raw):
     with pytest.raises(InvalidParameter):
         parse_delay_ms(raw)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    (None, None), ("true", True), ("false", False), ("TRUE", True), ("False", False),
+    (None, None), ("true", True), ("false", False),
 ])
 def test_fail_parses_booleans(raw, expected):
     assert parse_fail(raw) is expected
 
 
-@pytest.mark.parametrize("raw", ["", "maybe", "1", "0", "yes", "truee"])
+@pytest.mark.parametrize("raw", ["", "maybe", "1", "0", "yes", "truee", "TRUE", "False", " true", "true "])
 def test_fail_rejects_anything_else(raw):
     with pytest.raises(InvalidParameter):
         parse_fail(raw)
+
+
+@pytest.mark.parametrize("query", [
+    [("fail", "true"), ("fail", "false")],
+    [("fail", "false"), ("fail", "false")],
+    [("delay_ms", "1"), ("delay_ms", "1")],
+])
+def test_a_parameter_given_twice_is_refused(query):
+    with pytest.raises(InvalidParameter, match="at most once"):
+        Simulation.from_query(MultiDict(query))
+
+
+def test_parameters_no_endpoint_reads_are_ignored():
+    query = MultiDict([("x", "1"), ("x", "2"), ("FAIL", "true"), ("delay_ms", "3")])
+    assert Simulation.from_query(query) == Simulation(delay_ms=3, fail=None)
 
 
 @pytest.mark.parametrize(("fail", "default", "chance", "expected"), [
@@ -65,5 +84,5 @@ def test_delay_adds_to_the_base_latency():
 
 
 def test_from_query_reads_both_parameters():
-    assert Simulation.from_query({"delay_ms": "40", "fail": "true"}) == Simulation(delay_ms=40, fail=True)
-    assert Simulation.from_query({}) == Simulation(delay_ms=0, fail=None)
+    assert Simulation.from_query(MultiDict({"delay_ms": "40", "fail": "true"})) == Simulation(delay_ms=40, fail=True)
+    assert Simulation.from_query(MultiDict()) == Simulation(delay_ms=0, fail=None)

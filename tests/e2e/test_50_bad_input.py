@@ -1,7 +1,8 @@
 """docs/contract.md, "Input rules": one table, sent byte for byte to each
 service's own port. Every row has exactly one expected answer, the same in all
 three languages; a broken rule answers with the contract's JSON error and the
-process keeps serving."""
+process keeps serving. Where a service's HTTP server refuses the request line
+before the app, the answer is the same but has no otel_trace_id (no span)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ class Row:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     allow: set[str] | None = None  # the Allow header of a 405
+    version: str = "HTTP/1.1"  # as written in the request line
+    host: object = None  # the Host line's value; None: the service's address, raw_http.NO_HOST: no line
+    fields: dict = field(default_factory=dict)  # body fields the answer must have, with these values
+    # The HTTP server of some services refuses this request line itself, before
+    # the app and its server span: the answer then has no otel_trace_id.
+    parser_may_answer: bool = False
+
+
+def one_call(arguments: object) -> bytes:
+    """A POST /test body of one call to a closed port with these `arguments`."""
+    return json.dumps([{"url": "http://127.0.0.1:9/", "arguments": arguments}]).encode()
+
+
+def parser_row(method: str, path: str, status: int, error: str, version: str = "HTTP/1.1") -> Row:
+    return Row(method, path, status, error, version=version, parser_may_answer=True)
 
 
 ROWS = {
@@ -54,6 +70,33 @@ ROWS = {
     "GET on POST /test": Row("GET", "/test", 405, "method_not_allowed", allow=POST_ALLOW),
     "HEAD on POST /test": Row("HEAD", "/test", 405, "method_not_allowed", allow=POST_ALLOW),
     "OPTIONS on POST /test": Row("OPTIONS", "/test", 405, "method_not_allowed", allow=POST_ALLOW),
+    "TRACE on a GET route": Row("TRACE", "/api/process", 405, "method_not_allowed", allow=GET_ALLOW),
+    # method: one no service implements, on any path
+    "CONNECT to a host and port": parser_row("CONNECT", "127.0.0.1:9", 501, "not_implemented"),
+    "CONNECT on a route": parser_row("CONNECT", "/api/process", 501, "not_implemented"),
+    "WebDAV PROPFIND": Row("PROPFIND", "/api/process", 501, "not_implemented"),
+    "unknown method on a route": parser_row("FOO", "/api/process", 501, "not_implemented"),
+    "unknown method on no route": parser_row("FOO", "/no/such/route", 501, "not_implemented"),
+    "method in lower case": parser_row("get", "/api/process", 501, "not_implemented"),
+    # HTTP version: 1.0 and 1.1 only
+    "HTTP/1.0 is served": Row("GET", "/api/process", 200, None, version="HTTP/1.0"),
+    "HTTP/0.9": parser_row("GET", "/api/process", 505, "http_version_not_supported", "HTTP/0.9"),
+    "HTTP/1.2": parser_row("GET", "/api/process", 505, "http_version_not_supported", "HTTP/1.2"),
+    "HTTP/2.0 in an HTTP/1 request line": parser_row("GET", "/api/process", 505, "http_version_not_supported",
+                                                     "HTTP/2.0"),
+    "HTTP/3.0": parser_row("GET", "/api/process", 505, "http_version_not_supported", "HTTP/3.0"),
+    # Host: one line, required in HTTP/1.1, of the bytes of a host and port
+    "no Host in HTTP/1.1": Row("GET", "/api/process", 400, "bad_request", host=raw_http.NO_HOST,
+                               parser_may_answer=True),
+    "no Host in HTTP/1.0": Row("GET", "/api/process", 200, None, version="HTTP/1.0", host=raw_http.NO_HOST),
+    "two Host lines": Row("GET", "/api/process", 400, "bad_request", [("Host", "x")], parser_may_answer=True),
+    "a Host with a space": Row("GET", "/api/process", 400, "bad_request", host="a b", parser_may_answer=True),
+    "a Host with user info": Row("GET", "/api/process", 400, "bad_request", host="user@x",
+                                 parser_may_answer=True),
+    "an empty Host": Row("GET", "/api/process", 200, None, host=""),
+    "an IPv6 Host": Row("GET", "/api/process", 200, None, host="[::1]:9"),
+    "CONNECT without Host": Row("CONNECT", "127.0.0.1:9", 501, "not_implemented", host=raw_http.NO_HOST,
+                                parser_may_answer=True),
     # path: exactly one spelling
     "unknown route": Row("GET", "/no/such/route", 404, "not_found"),
     "upper case": Row("GET", "/API/process", 404, "not_found"),
@@ -93,6 +136,27 @@ ROWS = {
     # query parameters
     "delay not a number": Row("GET", "/api/process?delay_ms=abc", 400, "invalid_parameter"),
     "fail not a boolean": Row("GET", "/api/process?fail=maybe", 400, "invalid_parameter"),
+    "fail in upper case": Row("GET", "/api/process?fail=TRUE", 400, "invalid_parameter"),
+    "fail capitalised": Row("GET", "/api/process?fail=False", 400, "invalid_parameter"),
+    "fail with a space": Row("GET", "/api/process?fail=%20true", 400, "invalid_parameter"),
+    "fail empty": Row("GET", "/api/process?fail=", 400, "invalid_parameter"),
+    "fail given twice": Row("GET", "/api/process?fail=true&fail=false", 400, "invalid_parameter"),
+    "fail given twice, same value": Row("GET", "/api/process?fail=false&fail=false", 400, "invalid_parameter"),
+    "delay given twice": Row("GET", "/api/process?delay_ms=1&delay_ms=1", 400, "invalid_parameter"),
+    "delay empty": Row("GET", "/api/process?delay_ms=", 400, "invalid_parameter"),
+    "delay without a value": Row("GET", "/api/process?delay_ms", 400, "invalid_parameter"),
+    "delay with a plus sign": Row("GET", "/api/process?delay_ms=%2B5", 400, "invalid_parameter"),
+    "delay decimal": Row("GET", "/api/process?delay_ms=1.0", 400, "invalid_parameter"),
+    "delay with an exponent": Row("GET", "/api/process?delay_ms=1e3", 400, "invalid_parameter"),
+    "delay in Arabic-Indic digits": Row("GET", "/api/process?delay_ms=%D9%A1", 400, "invalid_parameter"),
+    "delay of 20 digits": Row("GET", "/api/process?delay_ms=00000000000000000007", 200, None,
+                              fields={"delay_ms": 7}),
+    "delay negative, clamped to 0": Row("GET", "/api/process?delay_ms=-5", 200, None, fields={"delay_ms": 0}),
+    # The same 20 digits without the sign are clamped to 10000, a 10 s wait:
+    # each service's unit tests check that value.
+    "delay hugely negative, clamped to 0": Row("GET", "/api/process?delay_ms=-99999999999999999999", 200, None,
+                                               fields={"delay_ms": 0}),
+    "unknown parameters are ignored, even twice": Row("GET", "/api/process?x=1&x=2&FAIL=true", 200, None),
     # POST /test body
     "test body empty": Row("POST", "/test", 400, "invalid_body", [JSON]),
     "test body not JSON": Row("POST", "/test", 400, "invalid_body", [JSON], b"{not json"),
@@ -100,6 +164,13 @@ ROWS = {
     "test entry not an object": Row("POST", "/test", 400, "invalid_body", [JSON], b'["http://127.0.0.1:9/"]'),
     "test entry without url": Row("POST", "/test", 400, "invalid_body", [JSON], b'[{"arguments": []}]'),
     "test url not http": Row("POST", "/test", 400, "invalid_body", [JSON], calls(1, "file:///etc/passwd")),
+    "test arguments not a list": Row("POST", "/test", 400, "invalid_body", [JSON], one_call("notalist")),
+    "test arguments an object": Row("POST", "/test", 400, "invalid_body", [JSON], one_call({"a": 1})),
+    "test arguments null": Row("POST", "/test", 400, "invalid_body", [JSON], one_call(None)),
+    "test entry without arguments": Row("POST", "/test", 400, "invalid_body", [JSON],
+                                        b'[{"url": "http://127.0.0.1:9/"}]'),
+    "test keys in another case": Row("POST", "/test", 400, "invalid_body", [JSON],
+                                     b'[{"URL": "http://127.0.0.1:9/", "Arguments": []}]'),
     "test body with too many calls": Row("POST", "/test", 400, "invalid_body", [JSON],
                                          calls(MAX_CONFORMANCE_CALLS + 1)),
     "test body too large": Row("POST", "/test", 413, "body_too_large", [JSON],
@@ -121,11 +192,25 @@ def error_of(service: str, row: Row, response: raw_http.RawResponse) -> None:
     assert OTEL_TRACE_ID.match(payload["otel_trace_id"] or ""), payload
 
 
+def parser_error_of(service: str, row: Row, response: raw_http.RawResponse) -> None:
+    """The same error as the app's, but with otel_trace_id only if a span was started."""
+    try:
+        payload = response.json()
+    except ValueError:
+        pytest.fail(f"the error body is not JSON: {response.body[:300]!r}")
+    assert ERROR_FIELDS - {"otel_trace_id"} <= set(payload), f"error body lacks fields: {payload}"
+    assert (payload["service"], payload["error"]) == (service, row.error), payload
+    assert payload["trace_id"] == response.header("X-Trace-ID"), payload
+    if "otel_trace_id" in payload:
+        assert OTEL_TRACE_ID.match(payload["otel_trace_id"] or ""), payload
+
+
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_input_rule(stack, service, row):
     url = stack.service_urls[service]
-    response = raw_http.send(url, row.method, row.path, row.headers, body=row.body)
+    response = raw_http.send(url, row.method, row.path, row.headers, body=row.body, version=row.version,
+                             host=row.host)
 
     assert response.status == row.status, f"{response.status} {response.body[:300]!r}"
     if row.allow is not None:
@@ -133,8 +218,12 @@ def test_input_rule(stack, service, row):
         assert allowed == row.allow, f"Allow: {response.header('Allow')!r}"
     if row.method == "HEAD":
         assert response.body == b"", f"a HEAD answer has no body: {response.body[:100]!r}"
+    elif row.parser_may_answer:
+        parser_error_of(service, row, response)
     elif row.error is not None:
         error_of(service, row, response)
+    if row.fields:
+        assert row.fields.items() <= response.json().items(), response.body[:300]
     assert requests.get(f"{url}/health", timeout=5).status_code == 200
 
 

@@ -59,15 +59,20 @@ def exchange(base_url: str, request: bytes, *, head: bool = False, timeout: floa
             response.close()
 
 
+# `host=NO_HOST`: a request without a Host line.
+NO_HOST = object()
+
+
 def build_request(base_url: str, method: str | bytes, path: str | bytes,
                   header_lines: list[tuple[str, str | bytes]], body: bytes = b"",
-                  host: str | bytes | None = None) -> bytes:
-    """A request with Host (the base URL's unless `host` is given), the given
+                  host: str | bytes | None = None, version: str = "HTTP/1.1") -> bytes:
+    """A request with Host (the base URL's unless `host` is given or NO_HOST), the given
     header lines in order, Content-Length when there is a body (or the method
-    expects one) and `Connection: close`. Method and path are written as given:
-    bytes for a request line that is not ASCII."""
-    request = bytearray(_encode(method) + b" " + _encode(path) + b" HTTP/1.1\r\n")
-    request += b"Host: " + _encode(urlsplit(base_url).netloc if host is None else host) + b"\r\n"
+    expects one) and `Connection: close`. Method, path and `version` are written
+    as given: bytes for a request line that is not ASCII."""
+    request = bytearray(_encode(method) + b" " + _encode(path) + b" " + version.encode() + b"\r\n")
+    if host is not NO_HOST:
+        request += b"Host: " + _encode(urlsplit(base_url).netloc if host is None else host) + b"\r\n"
     for name, value in header_lines:
         request += _encode(name) + b": " + _encode(value) + b"\r\n"
     if body or _encode(method) in (b"POST", b"PUT"):
@@ -77,7 +82,8 @@ def build_request(base_url: str, method: str | bytes, path: str | bytes,
 
 
 def send(base_url: str, method: str | bytes, path: str | bytes, header_lines: list[tuple[str, str | bytes]],
-         body: bytes = b"", timeout: float = 15.0, host: str | bytes | None = None) -> RawResponse:
+         body: bytes = b"", timeout: float = 15.0, host: str | bytes | None = None,
+         version: str = "HTTP/1.1") -> RawResponse:
     """One request on a fresh connection; header lines are sent in order, unchecked."""
-    request = build_request(base_url, method, path, header_lines, body, host=host)
+    request = build_request(base_url, method, path, header_lines, body, host=host, version=version)
     return exchange(base_url, request, head=_encode(method) == b"HEAD", timeout=timeout)

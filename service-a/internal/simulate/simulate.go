@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -44,29 +45,66 @@ type Params struct {
 	Fail *bool
 }
 
-// Parse reads delay_ms and fail from a query string.
+// Parse reads delay_ms and fail from a query string, by the grammar of
+// docs/contract.md, "Input rules".
 func Parse(query url.Values) (Params, error) {
 	var p Params
 
-	if raw := query.Get("delay_ms"); raw != "" {
-		delay, err := strconv.Atoi(raw)
-		if err != nil {
-			return Params{}, fmt.Errorf("%w: delay_ms must be an integer", ErrInvalidParameter)
+	delay, present, err := Single(query, "delay_ms")
+	switch {
+	case err != nil:
+		return Params{}, err
+	case present:
+		if p.DelayMs, err = parseDelay(delay); err != nil {
+			return Params{}, err
 		}
-		p.DelayMs = min(max(delay, 0), MaxDelayMs)
 	}
 
-	if raw, present := query["fail"]; present {
-		switch raw[0] {
-		case "true":
-			p.Fail = ptr(true)
-		case "false":
-			p.Fail = ptr(false)
-		default:
-			return Params{}, fmt.Errorf("%w: fail must be true or false", ErrInvalidParameter)
-		}
+	fail, present, err := Single(query, "fail")
+	switch {
+	case err != nil:
+		return Params{}, err
+	case !present:
+	case fail == "true":
+		p.Fail = ptr(true)
+	case fail == "false":
+		p.Fail = ptr(false)
+	default:
+		return Params{}, fmt.Errorf("%w: fail must be true or false", ErrInvalidParameter)
 	}
 	return p, nil
+}
+
+// Single is the one value of a query parameter an endpoint reads, and
+// whether it was given. Given twice it is refused, even with equal values:
+// there would be no rule for which one to take.
+func Single(query url.Values, name string) (string, bool, error) {
+	values := query[name]
+	switch len(values) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return values[0], true, nil
+	default:
+		return "", true, fmt.Errorf("%w: %s must be given at most once", ErrInvalidParameter, name)
+	}
+}
+
+// delayPattern: an optional minus sign and ASCII digits, as many as sent.
+var delayPattern = regexp.MustCompile(`^-?[0-9]+$`)
+
+// parseDelay clamps any integer to 0..MaxDelayMs, also one too large for an
+// int: ParseInt then reports ErrRange with the nearest int, which clamps the
+// same way.
+func parseDelay(raw string) (int, error) {
+	if !delayPattern.MatchString(raw) {
+		return 0, fmt.Errorf("%w: delay_ms must be an integer", ErrInvalidParameter)
+	}
+	delay, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%w: delay_ms must be an integer", ErrInvalidParameter)
+	}
+	return int(min(max(delay, 0), MaxDelayMs)), nil
 }
 
 // ShouldFail applies the endpoint's default when the request did not decide.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,10 +28,26 @@ func TestParse(t *testing.T) {
 		{query: "fail=false&delay_ms=3", want: Params{DelayMs: 3, Fail: &no}},
 		{query: "delay_ms=abc", wantErr: true},
 		{query: "delay_ms=1.5", wantErr: true},
-		{query: "delay_ms=99999999999999999999", wantErr: true},
+		{query: "delay_ms=007", want: Params{DelayMs: 7}},
+		{query: "delay_ms=00000000000000000007", want: Params{DelayMs: 7}},
+		{query: "delay_ms=99999999999999999999", want: Params{DelayMs: MaxDelayMs}},
+		{query: "delay_ms=-99999999999999999999", want: Params{DelayMs: 0}},
+		{query: "delay_ms=" + strings.Repeat("9", 400), want: Params{DelayMs: MaxDelayMs}},
+		{query: "delay_ms=", wantErr: true},
+		{query: "delay_ms", wantErr: true},
+		{query: "delay_ms=%2B5", wantErr: true},
+		{query: "delay_ms=-", wantErr: true},
+		{query: "delay_ms=1e3", wantErr: true},
+		{query: "delay_ms=%D9%A1", wantErr: true},
+		{query: "delay_ms=1&delay_ms=1", wantErr: true},
 		{query: "fail=maybe", wantErr: true},
 		{query: "fail=", wantErr: true},
 		{query: "fail=TRUE", wantErr: true},
+		{query: "fail=False", wantErr: true},
+		{query: "fail=%20true", wantErr: true},
+		{query: "fail=true&fail=false", wantErr: true},
+		{query: "fail=false&fail=false", wantErr: true},
+		{query: "x=1&x=2&FAIL=true", want: Params{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

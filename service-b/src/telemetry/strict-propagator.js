@@ -49,9 +49,8 @@ function inspectTraceparent(carrier, getter = defaultTextMapGetter) {
 
 /** The carrier's tracestate lines as one validated TraceState, or undefined (absent or invalid). */
 function readTracestate(carrier, getter = defaultTextMapGetter) {
-  const members = tracestateMembers(headerLines(getter.get(carrier, TRACESTATE)));
-  const entries = members.length > 0 ? parseTracestate(members) : undefined;
-  return entries && new ValidatedTraceState(entries);
+  const entries = parseTracestate(tracestateMembers(headerLines(getter.get(carrier, TRACESTATE))));
+  return entries?.size > 0 ? new ValidatedTraceState(entries) : undefined;
 }
 
 /** Trace flags to send for `spanContext` in `context`: its own, plus the random flag it arrived with. */

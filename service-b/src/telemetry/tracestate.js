@@ -19,26 +19,36 @@ const MAX_MEMBERS = 32;
 // Optional white space around list members is spaces and tabs only.
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** The list members of tracestate header lines, combined in order; empty ones dropped. */
-function tracestateMembers(lines) {
-  return lines
-    .flatMap((line) => line.split(','))
-    .map((member) => member.replace(OWS, ''))
-    .filter((member) => member !== '');
+/**
+ * The list members of tracestate header lines, combined in order; empty ones
+ * dropped. One at a time, so that parseTracestate stops reading at the limit.
+ */
+function* tracestateMembers(lines) {
+  for (const line of lines) {
+    for (const [member] of line.matchAll(/[^,]+/g)) {
+      const trimmed = member.replace(OWS, '');
+      if (trimmed !== '') {
+        yield trimmed;
+      }
+    }
+  }
 }
 
 /**
- * The [key, value] pairs of `members`, or undefined when the list breaks a
- * rule (too many members, a member without "=", a bad key or value). A key
- * that appears again keeps its first value: Level 2 lets a vendor discard
- * duplicate keys, and the W3C test suite expects the list to be kept.
+ * The [key, value] pairs of `members` (any iterable, read no further than one
+ * member past the limit), or undefined when the list breaks a rule (too many
+ * members, a member without "=", a bad key or value). A key that appears
+ * again keeps its first value: Level 2 lets a vendor discard duplicate keys,
+ * and the W3C test suite expects the list to be kept.
  */
 function parseTracestate(members) {
-  if (members.length > MAX_MEMBERS) {
-    return undefined;
-  }
   const entries = new Map();
+  let count = 0;
   for (const member of members) {
+    count += 1;
+    if (count > MAX_MEMBERS) {
+      return undefined;
+    }
     const separator = member.indexOf('=');
     const key = member.slice(0, separator);
     const value = member.slice(separator + 1);

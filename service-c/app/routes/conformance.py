@@ -80,8 +80,8 @@ def parse_calls(raw: bytes) -> list[ConformanceCall]:
         url = entry.get("url") if isinstance(entry, dict) else None
         if not isinstance(url, str) or not _callable_url(url):
             raise InvalidBody(f"entry {index} needs an http(s) \"url\" with a host and no user name or password")
-        arguments = entry.get("arguments", [])
-        if not isinstance(arguments, list):
+        arguments = entry.get("arguments")
+        if not isinstance(arguments, list):  # missing and null included
             raise InvalidBody(f"entry {index} needs a JSON array as \"arguments\"")
         calls.append(ConformanceCall(url=url, arguments=arguments))
     return calls
