@@ -28,6 +28,11 @@ never start a timer, and a timer is cancelled as soon as the body is complete.
 Outside gunicorn (`gunicorn.socket` absent, e.g. Flask's test client) only the
 error translation applies. The app itself knows nothing of this: it sits in
 wsgi.py, next to the server.
+
+Since the worker reads each request whole before a thread serves it
+(request_buffering.py), a read here no longer waits on a client: the timer
+stays as a backstop, should gunicorn's two parsers ever disagree on where a
+body ends, and the error translation is what answers a body that ended short.
 """
 
 from __future__ import annotations

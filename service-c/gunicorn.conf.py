@@ -29,11 +29,20 @@ preload_app = False
 # benchmarks/saturation.py (`previous` = 2 x 4): saturation of
 # /api/demo/parallel x1.5-1.7. More processes: GUNICORN_CMD_ARGS="--workers N",
 # or more replicas (compose --scale, Kubernetes).
-# gunicorn's gthread worker, answering the requests gunicorn itself refuses
-# in JSON rather than HTML (protocol_refusals.py).
-worker_class = "protocol_refusals.JsonErrorWorker"
+# The worker is gthread's, reading each request whole before a thread serves
+# it (request_buffering.py, docs/contract.md "Slow clients"): clients that
+# send slowly cost a socket and a buffer, never one of the 16 threads. It
+# answers the requests gunicorn itself refuses in JSON rather than HTML
+# (protocol_refusals.py).
+worker_class = "request_buffering.RequestBufferingWorker"
 workers = 1
 threads = 16
+# Connections one worker holds at once: in a thread, kept alive or still
+# arriving. Each arriving one holds at most 128 KiB (MAX_BUFFERED_BYTES), so
+# 128 of them hold at most 16 MiB of the 128 MiB the container has; gunicorn's
+# default, 1000, would allow 125 MiB. Past it the worker stops accepting until
+# one ends, and closes answers rather than keep more than 112 idle connections.
+worker_connections = 128
 
 # SIGTERM: refuse new connections at once (graceful_stop.py), give in-flight
 # requests up to graceful_timeout - _SPAN_FLUSH_S (10 s), end the server spans

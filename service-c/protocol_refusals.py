@@ -32,12 +32,19 @@ from app.protocol_rules import METHOD_NOT_IMPLEMENTED_MESSAGE, VERSION_NOT_SUPPO
 from app.request_context import mint_x_trace_id
 from logging_config import bind_x_trace_id, unbind_x_trace_id
 
+
+
+class RequestTimeout(Exception):
+    """A request head that did not arrive in time (request_buffering.py; gunicorn itself sets no such limit)."""
+
+
 _FAILED = (500, "internal_error", "the service failed to handle the request")
 # gunicorn's own status for each refusal (gunicorn/workers/base.py), first
 # match wins; any other parse error is the client's (400), anything else a
 # failure of the service (500).
 _REFUSALS = (
     ((errors.InvalidResponseHeader, errors.InvalidResponseHeaderName, errors.ConfigurationProblem), _FAILED),
+    (RequestTimeout, (408, "request_timeout", "the request did not arrive in time")),
     (errors.LimitRequestLine, (414, "uri_too_long", "the request line is too long")),
     (errors.LimitRequestHeaders, (431, "headers_too_large", "a header line or the header block is too large")),
     (errors.UnsupportedTransferCoding, (501, "not_implemented", "unsupported transfer coding")),

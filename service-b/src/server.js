@@ -11,6 +11,7 @@ const { routeProcessDiagnostics } = require('./process-diagnostics');
 const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
 const { applyKeepAlivePolicy } = require('./keep-alive');
+const { clientDeadlines } = require('./client-deadlines');
 const { HTTP_SERVER_OPTIONS } = require('./middleware/protocol-rules');
 const { answerProtocolRefusals } = require('./protocol-refusals');
 
@@ -26,7 +27,7 @@ function main() {
   const logger = createLogger({ service: config.serviceName, level: config.logLevel });
   routeProcessDiagnostics(logger);
 
-  const server = http.createServer(HTTP_SERVER_OPTIONS, createApp({ config, logger }));
+  const server = http.createServer({ ...HTTP_SERVER_OPTIONS, ...clientDeadlines }, createApp({ config, logger }));
   applyKeepAlivePolicy(server, config);
   answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
   server.on('error', (error) => {

@@ -66,7 +66,7 @@ def _ready_workers(log_path: Path) -> set[int]:
 
 
 @contextmanager
-def running_gunicorn(log_path: Path, env: dict[str, str]) -> Iterator[Gunicorn]:
+def running_gunicorn(log_path: Path, env: dict[str, str], workers: int = WORKERS) -> Iterator[Gunicorn]:
     """gunicorn on a free loopback port, yielded once every worker has said "worker ready".
 
     That line comes from the post_worker_init hook, which gunicorn calls after
@@ -77,7 +77,7 @@ def running_gunicorn(log_path: Path, env: dict[str, str]) -> Iterator[Gunicorn]:
     """
     full_env = {**os.environ, "HOST": "127.0.0.1", "PORT": "0", **env}
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--workers", str(WORKERS)],
+        process = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "--workers", str(workers)],
                                    cwd=SERVICE_DIR, env=full_env, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -86,8 +86,8 @@ def running_gunicorn(log_path: Path, env: dict[str, str]) -> Iterator[Gunicorn]:
 
         match = poll(lambda: process.poll() is None and LISTENING.search(log_path.read_text()),
                      STARTUP_DEADLINE_S, "gunicorn to listen", tail)
-        poll(lambda: process.poll() is None and len(_ready_workers(log_path)) >= WORKERS,
-             STARTUP_DEADLINE_S, f"{WORKERS} workers to be ready", tail)
+        poll(lambda: process.poll() is None and len(_ready_workers(log_path)) >= workers,
+             STARTUP_DEADLINE_S, f"{workers} workers to be ready", tail)
         yield Gunicorn(process=process, log_path=log_path, port=int(match.group(1)))
     finally:
         # SIGTERM first, so the workers exit with their master, then the hard way.
