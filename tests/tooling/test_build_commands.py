@@ -29,7 +29,7 @@ def test_go_output_is_counted_and_problems_are_shown():
         "./main.go:12:2: undefined: router",
     ] if not progress.take(line)]
     assert shown == ["# github.com/tracing-demo/service-a", "./main.go:12:2: undefined: router"]
-    assert progress.describe() == "loading packages, 2 modules downloaded"
+    assert progress.describe() == "2 modules downloaded, 2 packages"
     progress.listed()  # `go list -deps` printed the two packages: the build needs two
     progress.take("net/http")
     assert progress.describe() == "1 of 2 packages compiled"
@@ -47,7 +47,7 @@ def test_a_quiet_step_says_how_far_it_is(capsys, monkeypatch):
     commands.run("collector", python("import time; time.sleep(1)"), progress=progress)
     beats = [line for line in capsys.readouterr().out.splitlines() if "so far" in line]
     assert beats and beats[0].startswith("[build] collector: ")
-    assert beats[0].endswith("s so far, loading packages, 1 modules downloaded")
+    assert beats[0].endswith("s so far, 1 modules downloaded")
 
 
 def test_a_failing_command_fails_its_step():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from .settings import REPO
 HEARTBEAT_S = 20.0
 # Set when a step fails (or Ctrl-C): every running command is stopped.
 ABORT = threading.Event()
+# One whole line at a time: print() writes text and newline apart, and threads interleave them.
+_OUTPUT = threading.Lock()
 
 
 class Aborted(Exception):
@@ -30,7 +33,9 @@ class Aborted(Exception):
 
 
 def log(message: str) -> None:
-    print(f"[build] {message}", flush=True)
+    with _OUTPUT:
+        sys.stdout.write(f"[build] {message}\n")
+        sys.stdout.flush()
 
 
 class GoProgress:
@@ -60,14 +65,15 @@ class GoProgress:
 
     def describe(self) -> str:
         if self.needed is None:
-            return f"loading packages, {self.downloaded} modules downloaded"
+            return f"{self.downloaded} modules downloaded" + (f", {self.packages} packages" if self.packages else "")
         # Packages already in the Go build cache are not compiled and not printed.
         return f"{self.packages} of {self.needed} packages compiled"
 
 
 def run(step: str, cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None = None,
-        progress: GoProgress | None = None) -> None:
-    """Run `cmd` for `step`; its output is shown line by line under the step's name."""
+        progress: GoProgress | None = None, doing: str = "") -> None:
+    """Run `cmd` for `step`; its output is shown line by line under the step's name.
+    The heartbeat says `progress`, else `doing` (what the command is busy with), else its name."""
     shown = " ".join(str(c) for c in cmd)
     log(f"{step}: {shown}" + (f"   (in {cwd.relative_to(REPO)})" if cwd != REPO else ""))
     started = time.monotonic()
@@ -94,7 +100,7 @@ def run(step: str, cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None 
             raise Aborted(step)
         now = time.monotonic()
         if now >= next_beat:
-            what = progress.describe() if progress else Path(str(cmd[0])).name
+            what = progress.describe() if progress else doing or Path(str(cmd[0])).name
             log(f"{step}: {now - started:.0f}s so far, {what}")
             next_beat = now + HEARTBEAT_S
         try:
