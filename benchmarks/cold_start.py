@@ -235,6 +235,8 @@ def main() -> None:
                         help="add this to every port in the clone's .env (another stack runs here)")
     parser.add_argument("--workdir", type=Path, default=None, help="where to make the temporary directory")
     parser.add_argument("--keep", action="store_true", help="leave the clone, its caches and logs")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="copy the full output of each `make up` here (make-up-cold.log, make-up-warm.log)")
     parser.add_argument("--verbose", action="store_true", help="echo every line of `make up`, not the runner's only")
     args = parser.parse_args()
 
@@ -263,6 +265,10 @@ def main() -> None:
         }
         print_report(commit, runs, disk, load_start, os.getloadavg(), started)
     finally:
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for log in root.glob("make-up-*.log"):
+                shutil.copy2(log, args.logs / log.name)
         if args.keep:
             print(f"\nkept: {root} (the clone, its caches, make-up-*.log); `rm -rf` needs `chmod -R u+w` first")
         else:
