@@ -29,6 +29,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -64,6 +65,9 @@ class Run:
     steps: dict[str, float] = field(default_factory=dict)
     build_s: float | None = None
     stop_s: float | None = None
+    # user + system CPU of `make up` and everything it ran (the stack's own seconds of running too):
+    # much less sensitive than the wall time to what else the machine runs.
+    cpu_s: float | None = None
     loads: list[float] = field(default_factory=list)
     failure: str = ""
 
@@ -146,6 +150,7 @@ def make_up(label: str, clone_dir: Path, env: dict[str, str], url: str, logs: Pa
     run = Run(label)
     print(f"\n== {label}: make up   (in {clone_dir}, full output in {logs / f'make-up-{label}.log'})", flush=True)
     began = time.monotonic()
+    cpu_before = children_cpu_s()
     make = subprocess.Popen(["make", "up"], cwd=clone_dir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     reader = follow(make, logs / f"make-up-{label}.log", run, verbose)
@@ -165,7 +170,14 @@ def make_up(label: str, clone_dir: Path, env: dict[str, str], url: str, logs: Pa
     finally:
         run.stop_s = stop(make)
         reader.join(timeout=10)
+        run.cpu_s = children_cpu_s() - cpu_before
     return run
+
+
+def children_cpu_s() -> float:
+    """CPU of every descendant waited for so far: make waits for python, python for go, go for the compiler."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def disk_bytes(path: Path) -> int:
@@ -216,6 +228,7 @@ def print_report(commit: str, runs: list[Run], disk: dict[str, int], load_start:
     for step in sorted({s for r in runs for s in r.steps}, key=lambda s: -max(r.steps.get(s, 0) for r in runs)):
         row(f"  {step}", [r.steps.get(step) for r in runs])
     row("stop (Ctrl-C)", [r.stop_s for r in runs])
+    row("CPU, user+system", [r.cpu_s for r in runs])
     row("load avg, mean", [sum(r.loads) / len(r.loads) if r.loads else None for r in runs], " ")
     row("load avg, max", [max(r.loads) if r.loads else None for r in runs], " ")
     for run in runs:
