@@ -68,6 +68,9 @@ class Run:
     # user + system CPU of `make up` and everything it ran (the stack's own seconds of running too):
     # much less sensitive than the wall time to what else the machine runs.
     cpu_s: float | None = None
+    # CPU the rest of the machine used meanwhile, in cores (all busy CPU minus ours, over the wall time):
+    # the load average counts our own compilers too, this does not.
+    others_cores: float | None = None
     loads: list[float] = field(default_factory=list)
     failure: str = ""
 
@@ -150,7 +153,7 @@ def make_up(label: str, clone_dir: Path, env: dict[str, str], url: str, logs: Pa
     run = Run(label)
     print(f"\n== {label}: make up   (in {clone_dir}, full output in {logs / f'make-up-{label}.log'})", flush=True)
     began = time.monotonic()
-    cpu_before = children_cpu_s()
+    cpu_before, busy_before = children_cpu_s(), machine_busy_s()
     make = subprocess.Popen(["make", "up"], cwd=clone_dir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     reader = follow(make, logs / f"make-up-{label}.log", run, verbose)
@@ -171,7 +174,16 @@ def make_up(label: str, clone_dir: Path, env: dict[str, str], url: str, logs: Pa
         run.stop_s = stop(make)
         reader.join(timeout=10)
         run.cpu_s = children_cpu_s() - cpu_before
+        run.others_cores = (machine_busy_s() - busy_before - run.cpu_s) / (time.monotonic() - began)
     return run
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores have spent busy since boot (/proc/stat: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    # guest time is already counted in user
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu_s() -> float:
@@ -229,6 +241,8 @@ def print_report(commit: str, runs: list[Run], disk: dict[str, int], load_start:
         row(f"  {step}", [r.steps.get(step) for r in runs])
     row("stop (Ctrl-C)", [r.stop_s for r in runs])
     row("CPU, user+system", [r.cpu_s for r in runs])
+    row("others' CPU, cores", [r.others_cores for r in runs], " ")
+    # The load average counts this build's own processes too (more when its steps run side by side).
     row("load avg, mean", [sum(r.loads) / len(r.loads) if r.loads else None for r in runs], " ")
     row("load avg, max", [max(r.loads) if r.loads else None for r in runs], " ")
     for run in runs:
