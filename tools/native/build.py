@@ -206,8 +206,8 @@ def build_helm() -> None:
 
     def install() -> None:
         BIN.mkdir(parents=True, exist_ok=True)
-        _run("helm", ["go", "install", *GO_BUILD_FLAGS, f"helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"],
-             env={**GO_BUILD_ENV, "GOBIN": str(BIN)})
+        _run("helm", ["go", "install", "-v", *GO_BUILD_FLAGS, f"helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"],
+             env={**GO_BUILD_ENV, "GOBIN": str(BIN)}, progress=GoProgress())
 
     try:
         run_once("helm", HELM_VERSION, [output], install)
