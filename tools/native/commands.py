@@ -125,8 +125,12 @@ def run_together(chains: list[list[Callable[[], None]]]) -> None:
     """
     ABORT.clear()
     failures: list[BaseException] = []
+    # Waited on instead of Thread.join(): a join cut short by Ctrl-C can mark the
+    # thread finished while it runs (python/cpython#90882), and the build would
+    # exit while a step still stops its command, orphaning it.
+    finished = [threading.Event() for _ in chains]
 
-    def run_chain(chain: list[Callable[[], None]]) -> None:
+    def run_chain(chain: list[Callable[[], None]], done: threading.Event) -> None:
         try:
             for step in chain:
                 step()
@@ -135,17 +139,18 @@ def run_together(chains: list[list[Callable[[], None]]]) -> None:
         except BaseException as error:  # SystemExit from a step too: every failure stops the build
             failures.append(error)
             ABORT.set()
+        finally:
+            done.set()
 
-    threads = [threading.Thread(target=run_chain, args=(chain,)) for chain in chains]
-    for thread in threads:
-        thread.start()
+    for chain, done in zip(chains, finished):
+        threading.Thread(target=run_chain, args=(chain, done)).start()
     try:
-        for thread in threads:
-            thread.join()
+        for done in finished:
+            done.wait()
     except BaseException:  # Ctrl-C: stop every command before leaving
         ABORT.set()
-        for thread in threads:
-            thread.join()
+        for done in finished:
+            done.wait()
         raise
     if failures:
         raise failures[0]
