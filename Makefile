@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: up build test chaos demo load bench compose-check
+.PHONY: up build test chaos demo load bench compose-check kube-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"  # tools/trace.py and make load use .venv
@@ -42,3 +42,7 @@ bench:  ## starts the native stack, measures, writes docs/performance.md and its
 compose-check:  ## needs Docker: validators, compose stack up, e2e and chaos suites on Tempo, Loki/Prometheus/Grafana checks, down
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
 	.venv/bin/python -m tools.compose_check
+
+kube-check:  ## needs ../shared/kube and Docker: images into the cluster, helm install, e2e, routing and chaos on the cluster, uninstall
+	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
+	.venv/bin/python -m tools.kube_check

@@ -1,7 +1,9 @@
 """The chaos suite's stack. By default the native stack, started for the
 session and stopped at the end (every service must still exit 0 on SIGTERM).
 CHAOS_STACK=compose: a compose stack that is already up (make compose-check
-runs the suite so), its gateway and Tempo at E2E_GATEWAY_URL / E2E_STORE_URL."""
+runs the suite so), its gateway and Tempo at E2E_GATEWAY_URL / E2E_STORE_URL.
+CHAOS_STACK=kube: the chart on the cluster of ../shared/kube (make kube-check),
+the same two variables saying where its gateway and Tempo answer."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from tests.chaos.faults import Chaos
-from tests.chaos.stacks import ComposeChaosStack, NativeChaosStack
+from tests.chaos.stacks import ComposeChaosStack, KubeChaosStack, NativeChaosStack
 from tests.stores import make_store
 from tests.support.sampling import TEST_COLLECTOR_ENV
 from tools.native.settings import LOGS, read_dotenv
@@ -25,6 +27,9 @@ def chaos() -> Iterator[Chaos]:
         gateway = os.environ.get("E2E_GATEWAY_URL", f"http://127.0.0.1:{env['GATEWAY_PORT']}")
         store = os.environ.get("E2E_STORE_URL", f"http://127.0.0.1:{env['TEMPO_PORT']}")
         yield Chaos(ComposeChaosStack(gateway), make_store("tempo", store))
+        return
+    if os.environ.get("CHAOS_STACK") == "kube":
+        yield Chaos(KubeChaosStack(os.environ["E2E_GATEWAY_URL"]), make_store("tempo", os.environ["E2E_STORE_URL"]))
         return
     native = NativeStack.from_repo(TEST_COLLECTOR_ENV)
     native.build()

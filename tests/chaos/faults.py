@@ -92,20 +92,21 @@ def answered_ok(records: list[Sent]) -> list[Sent]:
     return [r for r in records if r.status == 200 and r.otel_trace_id]
 
 
-def after_the_fault(figures: Figures, chaos: Chaos, load: Load, fault_ended: float) -> Figures:
+def after_the_fault(figures: Figures, chaos: Chaos, load: Load, fault_ended: float, counted_from: float = 0.0
+                    ) -> Figures:
     """With the load going on for 5 s more: the recovery time is how long after
     the fault's end every trace sent until then is complete (an upper bound:
     one pass over the pending traces). Then the count: every request answered
-    200 must have a complete trace."""
+    200 and sent from `counted_from` on must have a complete trace."""
     load.stop_after(AFTER_ANSWERS)
-    backlog = [r for r in load.sent if r.started < fault_ended]
+    backlog = [r for r in load.sent if counted_from <= r.started < fault_ended]
     poll_until(lambda: all(r.finished for r in backlog) or NotYet("requests of the fault still unanswered"),
                timeout=30, interval=0.1, describe="every request sent during the fault to be answered")
     early: Count = count_complete(chaos.store, answered_ok(backlog), SCENARIO["tree"], COUNT_TIMEOUT_S)
     figures.recovery_s = time.monotonic() - fault_ended if not early.missing else float("nan")
     poll_until(lambda: not load.running or NotYet(f"{len(load.sent)} sent"), timeout=AFTER_ANSWERS / RATE + 30,
                interval=0.1, describe="the load after the fault to be sent")
-    records = load.stop()  # waits for the last answers
+    records = [r for r in load.stop() if r.started >= counted_from]  # stop() waits for the last answers
     ok = answered_ok(records)
     figures.sent = len(records)
     figures.answered_ok = len(ok)
@@ -180,6 +181,39 @@ def store_down(chaos: Chaos) -> Figures:
         return after_the_fault(figures, chaos, load, ended)
 
 
+def store_restart(chaos: Chaos) -> Figures:
+    """The store's pod deleted under load (Kubernetes): a new pod starts on an
+    empty disk, so only traces sent from the deletion on are counted; those
+    must all arrive, queued by the Collector while no store answered."""
+    figures = Figures("trace store pod deleted")
+    with chaos.load("chaos-store-restart") as load:
+        load.wait_answered(WARM_UP_ANSWERS, since=0)
+        began = time.monotonic()
+        chaos.stack.stop("store")
+        chaos.stack.start("store")
+        ended = time.monotonic()
+        figures.outage_s = ended - began
+        figures.notes.append(f"{sum(r.started < began for r in load.sent)} request(s) sent before the deletion "
+                             "not counted: their traces were on the deleted pod's disk")
+        return after_the_fault(figures, chaos, load, ended, counted_from=began)
+
+
+def sampler_restart(chaos: Chaos) -> Figures:
+    """One of the sampling Collectors' pods deleted under load (Kubernetes): on
+    SIGTERM it decides the traces it holds and exports them; the routing tier
+    re-resolves the headless Service and sends the next traces to the pods that
+    remain, then to the new one."""
+    figures = Figures("sampling pod deleted")
+    with chaos.load("chaos-sampler-restart") as load:
+        load.wait_answered(WARM_UP_ANSWERS, since=0)
+        began = time.monotonic()
+        chaos.stack.stop("sampler")
+        chaos.stack.start("sampler")
+        ended = time.monotonic()
+        figures.outage_s = ended - began
+        return after_the_fault(figures, chaos, load, ended)
+
+
 def service_sigterm(service: str) -> Callable[[Chaos], Figures]:
     def run(chaos: Chaos) -> Figures:
         figures = Figures(f"SIGTERM {service}")
@@ -230,6 +264,14 @@ def _one_complete_trace(chaos: Chaos):
 
 
 # name -> procedure; the order is the order of a full run.
+KUBE_FAULTS: dict[str, Callable[[Chaos], Figures]] = {
+    "collector-restart": collector_restart,
+    "sampler-restart": sampler_restart,
+    "store-restart": store_restart,
+    "sigterm-service-a": service_sigterm("service-a"),
+    "sigterm-service-b": service_sigterm("service-b"),
+    "sigterm-service-c": service_sigterm("service-c"),
+}
 FAULTS: dict[str, Callable[[Chaos], Figures]] = {
     "collector-down-60s": collector_down,
     "collector-restart": collector_restart,

@@ -1,5 +1,5 @@
 """The chaos suite's roles ("collector", "store", "queue", a service) mapped
-onto the two ways the stack runs: native processes, compose containers."""
+onto the ways the stack runs: native processes, compose containers, pods of the chart."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import requests
 
 from tests.support.polling import NotYet, poll_until
 from tools.compose_check.stack import Compose, docker, fetch_inside
+from tools.kube_check.cluster import kubectl, pods, watch_exit_code
 from tools.native.stack import NativeStack
 
 _ACCEPTED = re.compile(r'^otelcol_receiver_accepted_spans(?:_total)?\{[^}]*receiver="otlp"[^}]*\} (\S+)$', re.M)
@@ -84,3 +85,39 @@ class ComposeChaosStack:
     def collector_accepted_spans(self) -> int:
         return sum(accepted_spans(fetch_inside(self.compose.network(), f"http://{name}:{self.queue_metrics_port}/metrics"))
                    for name in self.roles["queue"])
+
+
+@dataclass
+class KubeChaosStack:
+    """The chart on the cluster of ../shared/kube (make kube-check): a role's
+    pod is deleted (SIGTERM, grace period) and its controller starts a new one;
+    a role is ready again when its controller has as many Ready pods as before."""
+
+    gateway_url: str
+    namespace: str = "demo"
+    # role -> (namespace or None for the chart's, workload label, how many of its pods)
+    roles = {"collector": (None, "collector", "all"), "sampler": (None, "collector-sampling", "one"),
+             "queue": (None, "collector-sampling", "all"), "store": ("tempo", "tempo", "all")}
+
+    def _pods(self, role: str):
+        namespace, workload, _ = self.roles.get(role, (None, role, "all"))
+        return [p for p in pods(namespace or self.namespace) if p.workload == workload and not p.deleting]
+
+    def stop(self, role: str) -> int | None:
+        chosen = self._pods(role)
+        if self.roles.get(role, (None, role, "all"))[2] == "one":
+            chosen = chosen[:1]
+        self._expected = len(self._pods(role))
+        with watch_exit_code(chosen[0]) as exit_code:
+            kubectl("-n", chosen[0].namespace, "delete", "pod", *(p.name for p in chosen), "--wait=true")
+        return exit_code()
+
+    def start(self, role: str) -> None:
+        expected = getattr(self, "_expected", 1)
+        poll_until(lambda: (len(ready := [p for p in self._pods(role) if p.ready]) >= expected)
+                   or NotYet(f"{len(ready)} of {expected} {role} pod(s) Ready"),
+                   timeout=START_TIMEOUT_S, interval=1, describe=f"{role} to be Ready again")
+
+    def collector_accepted_spans(self) -> int:
+        return sum(accepted_spans(requests.get(f"http://{p.ip}:8888/metrics", timeout=5).text)
+                   for p in self._pods("queue"))

@@ -69,7 +69,7 @@ def test_each_validator_runs_in_its_service_image(service, image):
 
 
 @pytest.mark.parametrize(("service", "expected"), [
-    ("tempo", ["-config.file=/etc/tempo/tempo.yaml", "-config.verify=true"]),
+    ("tempo", ["-config.file=/etc/tempo/tempo.yaml", "-config.expand-env=true", "-config.verify=true"]),
     ("loki", ["-config.file=/etc/loki/loki.yaml", "-verify-config"]),
     ("promtail", ["-config.file=/etc/promtail/promtail.yaml", "-check-syntax"]),
     ("prometheus", ["check", "config", "/etc/prometheus/prometheus.yml"]),
@@ -181,6 +181,7 @@ def test_existing_verdicts_count_as_run():
 
 def test_checks_are_named_by_service_and_command():
     names = [name for name, _ in validators.validator_checks(REPO)]
-    assert names[0] == "tempo: grafana/tempo:2.9.0 -config.file=/etc/tempo/tempo.yaml -config.verify=true"
+    assert names[0] == ("tempo: grafana/tempo:2.9.0 -config.file=/etc/tempo/tempo.yaml -config.expand-env=true "
+                        "-config.verify=true")
     assert len(names) == len(validators.VALIDATORS) == len(set(names))
 

@@ -22,6 +22,8 @@ already running (docker compose, another machine), point the suite at it:
     E2E_TRACE_TIMEOUT  seconds to wait for a trace to be complete (default 30)
     E2E_EXTERNAL_DEPENDENCY_HOST  host service-c's dependency-error call targets
                        (default 127.0.0.1, the contract's default URL)
+    E2E_CONFORMANCE_ENDPOINT  off when the services run with CONFORMANCE_ENDPOINT=off
+                       (the Helm chart's default): tests that need POST /test skip
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class StackUnderTest:
     trace_timeout: float
     external_dependency_host: str
     native: NativeStack | None  # None when the stack was started elsewhere
+    conformance_endpoint: bool = True  # POST /test answers (CONFORMANCE_ENDPOINT=on)
 
     def log_path(self, name: str) -> Path:
         if self.log_dir is None:
@@ -88,6 +91,10 @@ class StackUnderTest:
         if not self.callbacks_reach_this_host:
             pytest.skip("the services cannot call back a recording server on this machine's 127.0.0.1 "
                         "(containers have their own loopback); set E2E_SAME_HOST=1 for an external native stack")
+
+    def require_conformance_endpoint(self) -> None:
+        if not self.conformance_endpoint:
+            pytest.skip("POST /test is off in this stack (CONFORMANCE_ENDPOINT=off, the Helm chart's default)")
 
     def require_native(self) -> NativeStack:
         if self.native is None:
@@ -120,6 +127,7 @@ def stack() -> Iterator[StackUnderTest]:
         store=store,
         trace_timeout=float(os.environ.get("E2E_TRACE_TIMEOUT", "30")),
         external_dependency_host=os.environ.get("E2E_EXTERNAL_DEPENDENCY_HOST", "127.0.0.1"),
+        conformance_endpoint=os.environ.get("E2E_CONFORMANCE_ENDPOINT", "on") == "on",
     )
     if os.environ.get("E2E_GATEWAY_URL"):
         log_dir = os.environ.get("E2E_LOG_DIR")

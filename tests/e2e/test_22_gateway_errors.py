@@ -91,9 +91,12 @@ def gateway_log_size(stack) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def new_log_lines(stack, offset: int, want: int):
+def new_log_lines(stack, offset: int, want: int, containing: bytes = b""):
+    """The gateway's access-log lines written after `offset` (that contain
+    `containing`: a line of an earlier request can still be on its way)."""
     def enough():
-        lines = [line for line in stack.log_path("gateway").read_bytes()[offset:].split(b"\n") if line]
+        lines = [line for line in stack.log_path("gateway").read_bytes()[offset:].split(b"\n")
+                 if line and containing in line]
         return lines if len(lines) >= want else NotYet(f"{len(lines)} new gateway log lines: {lines}")
     return poll_until(enough, timeout=10, describe=f"{want} new gateway access-log line(s)")
 
@@ -117,9 +120,9 @@ def test_gateway_error_is_contract_json_and_one_valid_log_line(stack, case):
 
     if stack.log_dir is None:
         return
-    [line] = new_log_lines(stack, offset, 1)
+    [line] = new_log_lines(stack, offset, 1, containing=x_trace_id.encode())
     assert line_problem(line) is None, f"{line_problem(line)}: {line!r}"
-    [logged] = json_lines(stack.log_path("gateway"), offset)
+    [logged] = [entry for entry in json_lines(stack.log_path("gateway"), offset) if entry["x_trace_id"] == x_trace_id]
     assert (logged["status"], logged["x_trace_id"]) == (response.status, x_trace_id)
 
 

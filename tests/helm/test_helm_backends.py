@@ -4,7 +4,7 @@ URL names a Service the other values files create, the log pipeline is
 Promtail's stage for stage in Alloy's syntax, and no credential is written down.
 
 The upstream charts are not in this repository, so these checks read the
-values files; rendering them through the charts is described in docs/kubernetes.md."""
+values files; `make kube-check` installs them on a real cluster (docs/kubernetes.md)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tools.kube_check.install import INSTALL_LINE
 from tools.native.settings import REPO
 
 from .chart import BACKENDS, CHART, VALUE_SETS, manifests, name, pod_templates, values
 
 COMPOSE_DATASOURCES = REPO / "observability" / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
 PROMTAIL = REPO / "observability" / "promtail" / "promtail.yaml"
+TEMPO_CONFIG = REPO / "observability" / "tempo" / "tempo.yaml"
 DOC = REPO / "docs" / "kubernetes.md"
 
 
@@ -28,19 +30,18 @@ def _load(file: str) -> dict:
 
 
 GRAFANA = _load("grafana.values.yaml")
-TEMPO = _load("tempo-distributed.values.yaml")
+TEMPO_CONFIG_VALUES = yaml.safe_load(TEMPO_CONFIG.read_text())
 LOKI = _load("loki.values.yaml")
 ALLOY_CONFIG = _load("alloy.values.yaml")["alloy"]["configMap"]["content"]
 
 # values file -> (release, chart, namespace) it is installed as; the Service
 # names below follow from the release names.
 INSTALLS = {
-    "tempo-distributed.values.yaml": ("tempo", "grafana/tempo-distributed", "tempo"),
+    "tempo.values.yaml": ("tempo", "grafana/tempo", "tempo"),
     "loki.values.yaml": ("loki", "grafana/loki", "loki"),
     "alloy.values.yaml": ("alloy", "grafana/alloy", "alloy"),
     "grafana.values.yaml": ("grafana", "grafana/grafana", "grafana"),
 }
-INSTALL_LINE = re.compile(r"helm install (?P<release>\S+) (?P<chart>\S+) --version (?P<version>\S+) (?P<rest>.*)")
 
 
 def _datasources() -> dict[str, dict]:
@@ -66,30 +67,36 @@ def test_datasource_is_composes_but_for_its_url(uid: str) -> None:
     assert ours == compose
 
 
-def test_tempo_datasource_reads_the_query_frontend() -> None:
+def test_tempo_datasource_reads_the_tempo_service() -> None:
     url = urlsplit(_datasources()["tempo"]["url"])
-    assert url.hostname == "tempo-query-frontend.tempo.svc.cluster.local"
-    assert url.port == TEMPO["server"]["httpListenPort"]
+    assert url.hostname == "tempo.tempo.svc.cluster.local"
+    assert url.port == TEMPO_CONFIG_VALUES["server"]["http_listen_port"]
 
 
-def test_loki_datasource_and_alloy_use_the_loki_gateway() -> None:
+def test_loki_datasource_and_alloy_use_the_loki_service() -> None:
     url = _datasources()["loki"]["url"]
-    assert urlsplit(url).hostname == "loki-gateway.loki.svc.cluster.local"
+    assert (urlsplit(url).hostname, urlsplit(url).port) == ("loki.loki.svc.cluster.local", 3100)
     pushes = re.findall(r'url\s*=\s*"([^"]+)"', ALLOY_CONFIG)
     assert pushes == [f"{url}/loki/api/v1/push"]
 
 
-def test_chart_sends_traces_to_the_tempo_distributor_by_default() -> None:
+def test_chart_sends_traces_to_the_tempo_service_by_default() -> None:
     default = next(v for v in VALUE_SETS if v.name == "default")
     endpoint = urlsplit(values(default)["traceStore"]["otlpHttpEndpoint"])
-    assert (endpoint.scheme, endpoint.hostname) == ("http", "tempo-distributor.tempo.svc.cluster.local")
-    assert TEMPO["traces"]["otlp"]["http"]["enabled"] is True and endpoint.port == 4318
+    assert (endpoint.scheme, endpoint.hostname) == ("http", "tempo.tempo.svc.cluster.local")
+    otlp_http = TEMPO_CONFIG_VALUES["distributor"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert endpoint.port == int(otlp_http.rsplit(":", 1)[1])
 
 
-def test_span_metrics_the_tempo_datasource_links_to_are_generated() -> None:
-    assert TEMPO["metricsGenerator"]["enabled"] is True
-    processors = TEMPO["overrides"]["defaults"]["metrics_generator"]["processors"]
-    assert {"service-graphs", "span-metrics"} <= set(processors)
+def test_tempo_runs_composes_config() -> None:
+    """The tempo chart gets observability/tempo/tempo.yaml whole (--set-file
+    config=...), with environment expansion for its one Kubernetes difference."""
+    line = INSTALL_LINE.search((BACKENDS / "tempo.values.yaml").read_text())
+    assert "--set-file config=observability/tempo/tempo.yaml" in line["rest"]
+    tempo = _load("tempo.values.yaml")["tempo"]
+    assert tempo["extraArgs"] == {"config.expand-env": "true"}
+    assert "${PROMETHEUS_REMOTE_WRITE_URL:-" in TEMPO_CONFIG.read_text()
+    assert [e["name"] for e in tempo["extraEnv"]] == ["GOMEMLIMIT", "PROMETHEUS_REMOTE_WRITE_URL"]
 
 
 # ---------------------------------------------------------------- logs

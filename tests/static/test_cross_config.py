@@ -238,7 +238,10 @@ def test_prometheus_accepts_what_tempo_remote_writes():
     assert "--web.enable-remote-write-receiver" in command
     assert "--enable-feature=exemplar-storage" in command
     url = TEMPO["metrics_generator"]["storage"]["remote_write"][0]["url"]
-    assert url == "http://prometheus:9090/api/v1/write"
+    # Compose's Prometheus unless PROMETHEUS_REMOTE_WRITE_URL says otherwise (Kubernetes),
+    # which Tempo expands only when started with -config.expand-env=true.
+    assert url == "${PROMETHEUS_REMOTE_WRITE_URL:-http://prometheus:9090/api/v1/write}"
+    assert "-config.expand-env=true" in SERVICES["tempo"]["command"]
 
 
 @pytest.mark.parametrize(

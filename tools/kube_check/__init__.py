@@ -1,0 +1,1 @@
+"""`make kube-check`: the Helm chart on the real single-node cluster of ../shared/kube."""
