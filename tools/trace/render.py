@@ -4,7 +4,7 @@ optionally the span's log lines.
 
 rich decides about colour: none when the output is not a terminal or NO_COLOR
 is set. The width is the console's; print_trace(fit_labels=True) widens it so
-that no label is cut (tools/trace.py does so off a terminal, unless COLUMNS is set).
+that no label is cut (the command does so off a terminal, unless COLUMNS is set).
 Everything colour says is also said in text (ERROR, ✗), so plain output loses nothing.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from rich.bar import Bar
 from rich.console import Console, Group, RenderableType
@@ -106,15 +107,18 @@ def clock(timestamp: str) -> str:
     return re.sub(r"(Z|[+-]00:00)$", "", timestamp[11:])[:12]
 
 
-def _log_line(row: Row, line: dict) -> Table:
-    text = Text(f"{clock(line.get('timestamp', '')):<12} {line.get('service', ''):<9} {line.get('level', ''):<5} ",
+LOG_IDS = ("trace_id", "span_id", "x_trace_id")
+
+
+def log_text(line: dict, stamp: Callable[[str], str] = clock, hidden: tuple[str, ...] = LOG_IDS) -> Text:
+    """One log line: when (`stamp` of its timestamp), process, level, message, then its other fields but `hidden`."""
+    text = Text(f"{stamp(line.get('timestamp', '')):<12} {line.get('service', ''):<9} {line.get('level', ''):<5} ",
                 style="dim")
     text.append(str(line.get("message", "")))
-    extra = {k: v for k, v in line.items()
-             if k not in ("timestamp", "level", "service", "message", "trace_id", "span_id", "x_trace_id")}
+    extra = {k: v for k, v in line.items() if k not in ("timestamp", "level", "service", "message", *hidden)}
     if extra:
         text.append(" " + " ".join(f"{k}={v}" for k, v in extra.items()), style="dim")
-    return _detail(_detail_indent(row) + "│ ", text)
+    return text
 
 
 def layout_for(trace: Trace, width: int, logs: list[dict] | None = None) -> tuple[Layout, int]:
@@ -139,12 +143,10 @@ def renderable(layout: Layout, label_width: int, verdict: Verdict | None = None)
                             f"{row.duration_ms:.1f}", bar], label_width, layout.bar_columns))
         if row.error:
             parts.append(_detail(_detail_indent(row), Text(f"ERROR {row.error.text()}", style="red")))
-        parts.extend(_log_line(row, line) for line in row.logs)
+        parts.extend(_detail(_detail_indent(row) + "│ ", log_text(line)) for line in row.logs)
     if layout.unjoined_logs:
         parts.append(Text("\nlog lines of this request that no span of the trace owns:", style="bold"))
-        parts.extend(Text(f"  {clock(line.get('timestamp', '')):<12} {line.get('service', ''):<9} "
-                          f"{line.get('level', ''):<5} {line.get('message', '')}", style="dim")
-                     for line in layout.unjoined_logs)
+        parts.extend(_detail("  ", log_text(line)) for line in layout.unjoined_logs)
     return Group(*parts)
 
 
