@@ -14,6 +14,7 @@ from tests.stores.jaeger import JaegerStore
 from tests.support.ids import OTEL_TRACE_ID
 from tools.scenario_table import REPO, walk
 
+BAR = re.compile(r"[█▐▕▏▎▍▌▋▊▉]")  # a span line ends in its time bar
 COMMAND_TIMEOUT = 180  # the command's own wait is --timeout; this only stops a hung process
 
 
@@ -31,7 +32,7 @@ def run_trace(stack, *args: str) -> subprocess.CompletedProcess:
 def span_lines(output: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("span ")) + 1
-    return [line for line in lines[start:] if re.search(r"[█▐▕▏▎▍▌▋▊▉]", line)]
+    return [line for line in lines[start:] if BAR.search(line)]
 
 
 @pytest.mark.parametrize("name", ["parallel", "failure-cascade"])
@@ -73,7 +74,7 @@ def test_logs_are_drawn_beneath_their_spans(run_scenario, stack):
     for line in lines[next(i for i, line in enumerate(lines) if line.startswith("span ")) + 1:]:
         if re.match(r"^\s+│ \d\d:\d\d:\d\d\S* ", line):
             joined[-1][1].append(line)
-        elif re.search(r"[█▐▕▏▎▍▌▋▊▉]", line):
+        elif BAR.search(line):
             joined.append((line, []))
     by_service = {}
     for span_line, logs in joined:

@@ -19,9 +19,8 @@ import pytest
 
 from tests.stores.model import Span, Trace
 from tests.tooling.stored_traces import load, serve, trace_id_of
+from tests.tooling.test_trace_render import ANSI, COLOUR_SGR
 from tools.scenario_table import REPO
-
-COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25];[0-9;]+)(?:;[0-9;]*)?m")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -74,7 +73,7 @@ def test_colour_only_on_a_terminal_without_no_color_and_the_terminals_width(no_c
         out = run_on_terminal(trace_command(server.url, trace_id_of("failure-cascade")), columns=72,
                               **({"NO_COLOR": "1"} if no_color else {}))
     assert bool(COLOUR_SGR.search(out)) is not no_color, repr(out[:300])
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    plain = ANSI.sub("", out)
     assert "ERROR " in plain
     assert max(len(line) for line in plain.replace("\r", "").splitlines()) <= 72, plain
 
