@@ -27,6 +27,8 @@ SERVICE_COLOURS = ("cyan", "green", "magenta", "blue", "yellow")  # red is kept 
 ERROR_STYLE = "bold red"
 STATUS_WIDTH = 4
 DURATION_WIDTH = 9
+FIXED_COLUMNS = STATUS_WIDTH + DURATION_WIDTH + 3  # and the three gaps between the four columns
+MIN_LABEL_COLUMNS = 16
 MIN_BAR_COLUMNS = 12
 PIPED_BAR_COLUMNS = 40
 
@@ -121,12 +123,15 @@ def log_text(line: dict, stamp: Callable[[str], str] = clock, hidden: tuple[str,
     return text
 
 
+def _label_columns(trace: Trace) -> int:
+    return max(MIN_LABEL_COLUMNS, *(label(row).cell_len for row in build(trace, 1).rows))
+
+
 def layout_for(trace: Trace, width: int, logs: list[dict] | None = None) -> tuple[Layout, int]:
     """The layout for a `width`-column screen and the width of its label column."""
-    longest = max(label(row).cell_len for row in build(trace, 1).rows)
-    fixed = STATUS_WIDTH + DURATION_WIDTH + 3  # three gaps between four columns
-    label_width = max(16, min(longest, (width - fixed) * 3 // 5))  # the bars keep at least 2/5
-    bar_columns = max(MIN_BAR_COLUMNS, width - fixed - label_width)
+    # The bars keep at least 2/5 of what the fixed columns leave.
+    label_width = min(_label_columns(trace), max(MIN_LABEL_COLUMNS, (width - FIXED_COLUMNS) * 3 // 5))
+    bar_columns = max(MIN_BAR_COLUMNS, width - FIXED_COLUMNS - label_width)
     return build(trace, bar_columns, logs), label_width
 
 
@@ -150,17 +155,12 @@ def renderable(layout: Layout, label_width: int, verdict: Verdict | None = None)
     return Group(*parts)
 
 
-def unwrapped_width(trace: Trace) -> int:
-    """Off a terminal (a pipe, a file): every label whole, and bars of PIPED_BAR_COLUMNS."""
-    longest = max(label(row).cell_len for row in build(trace, 1).rows)
-    return max(longest, 16) + STATUS_WIDTH + DURATION_WIDTH + 3 + PIPED_BAR_COLUMNS
-
-
 def print_trace(console: Console, trace: Trace, verdict: Verdict | None = None,
                 logs: list[dict] | None = None, fit_labels: bool = False) -> Layout:
-    """fit_labels: widen the console so that no label is cut (output to a pipe or a file)."""
+    """fit_labels: widen the console so that no label is cut, with bars of PIPED_BAR_COLUMNS
+    (output to a pipe or a file)."""
     if fit_labels:
-        console.width = unwrapped_width(trace)
+        console.width = _label_columns(trace) + FIXED_COLUMNS + PIPED_BAR_COLUMNS
     layout, label_width = layout_for(trace, console.width, logs)
     console.print(renderable(layout, label_width, verdict))
     return layout
