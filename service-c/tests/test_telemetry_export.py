@@ -14,8 +14,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
-import telemetry
-from telemetry_export import (
+from app.telemetry import tracing
+from app.telemetry.export import (
     MSG_BATCH_DROPPED,
     MSG_FAILING,
     MSG_RECOVERED,
@@ -255,7 +255,7 @@ def test_switches_decide_whether_spans_are_exported(monkeypatch, env, exports):
     monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    processor = telemetry._export_processor()
+    processor = tracing._export_processor()
     try:
         assert (processor is not None) == exports
     finally:

@@ -32,11 +32,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from redaction import RedactingSpanProcessor
-from strict_propagation import StrictTraceContextPropagator
-from telemetry_export import RetryingSpanExporter
-from telemetry_open_spans import OpenServerSpans
-from telemetry_utf8 import ValidUtf8SpanExporter
+from app.telemetry.redaction import RedactingSpanProcessor
+from app.telemetry.strict_propagation import StrictTraceContextPropagator
+from app.telemetry.export import RetryingSpanExporter
+from app.telemetry.open_spans import OpenServerSpans
+from app.telemetry.valid_utf8 import ValidUtf8SpanExporter
 
 # How long a stopping worker waits for its last spans to be exported. With the
 # Collector down the exporter retries for up to OTEL_BSP_EXPORT_TIMEOUT,
@@ -44,7 +44,7 @@ from telemetry_utf8 import ValidUtf8SpanExporter
 # SIGKILLed; a bounded wait keeps the exit clean and says what was lost.
 FLUSH_BUDGET_SECONDS = 3
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("telemetry")
 _provider: TracerProvider | None = None
 _open_server_spans = OpenServerSpans()
 
