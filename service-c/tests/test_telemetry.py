@@ -1,4 +1,4 @@
-"""The OpenTelemetry setup itself (telemetry.py)."""
+"""The OpenTelemetry setup itself (app/telemetry/tracing.py)."""
 
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ def test_only_what_the_specification_retries_is_sent_again(log_lines, otlp_recei
 
 
 def test_a_batch_that_cannot_be_encoded_is_dropped_at_once(log_lines, otlp_receiver):
-    """The attack of issue 17 without the repair in front (telemetry_utf8.py): a span name
+    """The attack of issue 17 without the repair in front (ValidUtf8SpanExporter): a span name
     UTF-8 cannot encode. Its batch is dropped in one line, with the export deadline at
     5 minutes, and the spans ended after it reach the receiver."""
     exporter = RetryingSpanExporter(OTLPSpanExporter(endpoint=otlp_receiver.url, timeout=10), **NEVER_RETRY_IN_TIME)

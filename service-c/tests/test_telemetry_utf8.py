@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, StatusCode
 
 from app.telemetry import tracing
-from app.telemetry.valid_utf8 import ValidUtf8SpanExporter, valid_utf8_span
+from app.telemetry.export import ValidUtf8SpanExporter, valid_utf8_span
 
 # Bytes that are not UTF-8 as surrogateescape hands them over, and a lone
 # surrogate as JSON decodes "\ud800".
