@@ -1,4 +1,5 @@
 """gunicorn settings for service-c (`gunicorn -c gunicorn.conf.py`, cwd service-c/).
+The worker, the hooks' helpers and the WSGI entry point are in app/server/.
 
 OpenTelemetry starts in each worker after the fork (post_fork) and is
 flushed when the worker exits (worker_exit). Never before the fork: the
@@ -75,7 +76,7 @@ limit_request_field_size = 16384
 # (tests, a running stack) would fight over the same default path.
 control_socket_disable = True
 
-# All output is JSON lines on stdout (logging_config.py); the app writes its
+# All output is JSON lines on stdout (app/logging_config.py); the app writes its
 # own request line, so gunicorn's access log stays off.
 _log_level = logging_config.log_level_from_env()
 loglevel = _log_level.lower()
