@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-import logging_config
+from app import logging_config
 from tests.span_queries import only_server_span, span_hex, trace_hex
 
 

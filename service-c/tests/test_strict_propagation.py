@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.trace import format_span_id, format_trace_id
 
 from app.request_context import MAX_REJECTED_EVENTS, MAX_REJECTED_VALUE_CHARS
-from strict_propagation import StrictTraceContextPropagator, conflicting_traceparents, split_header_values
+from app.telemetry.strict_propagation import StrictTraceContextPropagator, conflicting_traceparents, split_header_values
 from tests.span_queries import only_server_span, trace_hex
 
 TRACE_1 = "0af7651916cd43dd8448eb211c80319c"
