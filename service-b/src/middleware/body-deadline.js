@@ -5,6 +5,8 @@
 // waiting until Node's requestTimeout (5 min). The contract reads a body for
 // at most 10 s, then answers 400 invalid_body and closes the connection, so
 // a stuck client costs one socket for 10 s and never a hang.
+// Not server.requestTimeout: that counts from the request's first byte, head
+// included, where the contract starts the body's 10 s after the head.
 
 const { sendError } = require('../respond');
 
