@@ -137,9 +137,19 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     return provider
 
 
+# Health checks are never traced (docs/contract.md, "Logs"): the probes poll
+# them every few seconds and would flood the store. The instrumentation
+# matches this against the request's URL, its path decoded: /health, any query.
+HEALTH_CHECK_URL = r"^[a-z]+://[^/]+/health(\?|$)"
+
+
 def instrument_app(app: Flask) -> None:
-    """Server spans for `app`. Called by create_app before the app adds its own hooks."""
-    FlaskInstrumentor.instrument_app(app)
+    """Server spans for `app`. Called by create_app before the app adds its own hooks.
+
+    The exclusion is an argument, not an OTEL_PYTHON_FLASK_EXCLUDED_URLS
+    default: it is a contract rule, written in code as in the other two
+    services, which no deployment setting may turn off in one of them."""
+    FlaskInstrumentor.instrument_app(app, excluded_urls=HEALTH_CHECK_URL)
 
 
 def stop() -> None:
