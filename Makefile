@@ -6,7 +6,7 @@ PYTHON ?= python3
 .PHONY: up build test chaos demo load bench compose-check kube-check
 
 up:     ## build what is missing, start the whole stack, Ctrl-C stops it
-	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"  # tools/trace.py and make load use .venv
+	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"  # python3 -m tools.trace and make load use .venv
 	$(PYTHON) -m tools.native up
 
 build:  ## only install and build the native stack

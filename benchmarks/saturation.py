@@ -11,58 +11,37 @@ Prints figures; asserts nothing. Run after a build (`make build`):
         --soak-seconds 600 --soak-rate 100                 # memory after 10 min at 100 req/s
     python3 benchmarks/saturation.py --gateway http://127.0.0.1:8080   # a stack already running
 
-What one measurement of a configuration does, through the gateway:
-1. saturation: a closed-loop ramp. K clients, each with one keep-alive
-   connection, send requests back to back for --step-seconds; K grows
-   (1, 2, 4, 6, 8, 12, ... 128) until requests/s stops rising (two steps in
-   a row under +3 % of the best). The saturation throughput is the best
-   step's requests/s.
+What one measurement of a configuration does, through the gateway, with
+Locust (benchmarks/saturation_load.py, which defines each load exactly):
+1. saturation: a closed-loop ramp, K users back to back for --step-seconds
+   with K growing until requests/s stops rising; the best step's requests/s.
 2. steady: an open-loop load at --steady-fraction (0.9) of that saturation,
-   or at --steady-rate, for --steady-seconds: request n leaves at
-   start + n/rate, whatever the answers do ("late" counts requests the client
-   itself sent over 100 ms late). Counted: statuses, no answers, and
-   downstream timeouts, read from the answer's `results`
-   (`{"error": "timeout"}` for service-b or service-c, docs/contract.md),
-   p50 / p99 / max latency and, when the benchmark started the stack, CPU
-   milliseconds per request of each process (/proc utime + stime, children
-   included).
+   or at --steady-rate, for --steady-seconds: statuses, downstream timeouts
+   (docs/contract.md `results`), p50 / p99 / max latency, requests the client
+   sent late and, when the benchmark started the stack, CPU ms per request
+   of each process (/proc utime + stime, children included).
 3. soak (only with --soak-seconds): a steady load at --soak-rate, resident
    memory (RSS) of every process sampled every 30 s, and PSS at the end (a
    sum of RSS counts pages shared by gunicorn's or nginx's processes twice).
 
-Configurations (--configs; CONFIGS below) are what the benchmark changes in
-the stack it starts: environment for every service, service-b's V8 flags,
-service-a built from another git revision. `current` is the committed stack;
-`previous` restores what the fixes of this benchmark's revision changed
-(service-c 2 workers x 4 threads, service-b without its V8 flag, service-a
-from --previous-ref), so the two are measured in one run; `untraced`
-(OTEL_SDK_DISABLED) and `unexported` (OTEL_TRACES_EXPORTER=none) measure what
-tracing costs; --define adds more. With --rounds N the configurations are
-measured alternately (ABAB...), each on a freshly started stack, so a busy
-machine's noise falls on all of them alike; the table shows medians and the
-ratio of the first configuration to the second. Only one stack runs at a time.
+Configurations (--configs; CONFIGS below) change the stack the benchmark
+starts: `previous` is the stack before this benchmark's fixes, `untraced` and
+`unexported` the cost of tracing; --define adds more. With --rounds N they run
+alternately (ABAB...), each on a fresh stack, one stack at a time, and the
+table shows medians and the ratio of the first configuration to the second.
 
-Importable (e.g. by a report generator); each function returns a dataclass
-of figures and asserts nothing:
-- `find_saturation(gateway, step_seconds) -> Saturation` (`.rps`, `.best`, `.steps`)
-- `closed_loop(gateway, concurrency, seconds) -> Step`
-- `steady_load(gateway, rate, seconds, processes=None) -> Steady`
-- `soak(gateway, rate, seconds, processes) -> Soak`
-- `measure(gateway, processes=None, **options) -> Figures` (ramp, steady, soak)
-- `measure_config(name, **options) -> Figures`: starts the native stack with
-  configuration `name`, measures it and always stops it again.
-`processes` maps a process name to its pid (`pids(stack)` of a running
-NativeStack); without it CPU and memory are not reported. Traffic goes to
-loopback only; every loop is bounded by time.
+Importable (benchmarks/report.py): `find_saturation`, `steady_load`, `soak`,
+`measure` (all three; `processes`, name -> pid, adds CPU and memory) and
+`measure_config` (on a native stack it starts and stops) return figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import http.client
 import json
 import math
+import os
 import signal
 import statistics
 import subprocess
@@ -71,8 +50,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,16 +61,9 @@ from tools.native.process import StartupError  # noqa: E402
 from tools.native.settings import NATIVE, REPO, Ports  # noqa: E402
 from tools.native.stack import NODE_FLAGS, NativeStack  # noqa: E402
 
-PATH = "/api/demo/parallel"
-DOWNSTREAMS = ("service-b", "service-c")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
-REQUEST_TIMEOUT_S = 15.0
-CONCURRENCY_STEPS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
-PLATEAU_GAIN = 1.03  # a step must beat the best by 3 % to count as rising
-PLATEAU_STEPS = 2  # this many steps in a row without rising end the ramp
 SOAK_SAMPLE_S = 30.0
 CLOCK_TICKS = 100  # /proc/<pid>/stat times are in clock ticks (USER_HZ, 100 on Linux)
-
 
 
 @dataclass(frozen=True)
@@ -130,63 +101,6 @@ CONFIGS: dict[str, Config] = {
 }
 
 
-# ---------------------------------------------------------------- one request
-@dataclass
-class Outcome:
-    status: int | None  # None: no answer
-    ms: float
-    timeouts: tuple[str, ...] = ()  # downstreams whose call timed out
-
-
-def downstream_timeouts(body: bytes) -> tuple[str, ...]:
-    """Which downstream calls the answer reports as timed out (contract: results)."""
-    try:
-        results = json.loads(body).get("results", {})
-    except (ValueError, AttributeError):
-        return ()
-    return tuple(name for name in DOWNSTREAMS
-                 if isinstance(results.get(name), dict) and results[name].get("error") == "timeout")
-
-
-class Client:
-    """One keep-alive connection to the gateway, reopened after any failure."""
-
-    def __init__(self, gateway: str):
-        parts = urllib.parse.urlsplit(gateway)
-        if parts.hostname not in LOOPBACK_HOSTS:
-            raise ValueError(f"traffic goes to loopback only, not {gateway}")
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.connection: http.client.HTTPConnection | None = None
-
-    def get(self, path: str = PATH) -> Outcome:
-        began = time.perf_counter()
-        try:
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
-            self.connection.request("GET", path)
-            response = self.connection.getresponse()
-            body = response.read()
-            if response.will_close:
-                self.close()
-            return Outcome(response.status, (time.perf_counter() - began) * 1000, downstream_timeouts(body))
-        except (OSError, http.client.HTTPException):
-            self.close()
-            return Outcome(None, (time.perf_counter() - began) * 1000)
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: a latency some request really had (nan when none)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 # ---------------------------------------------------------------- processes
 def pids(stack: NativeStack) -> dict[str, int]:
     return {name: proc.popen.pid for name, proc in stack.processes.items() if proc.running}
@@ -209,13 +123,9 @@ def cpu_seconds(pid: int) -> float:
     return total / CLOCK_TICKS
 
 
-def cpu_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
-    return {name: cpu_seconds(pid) for name, pid in (processes or {}).items()}
-
-
-def memory_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
-    """Resident memory (RSS) per process, children included."""
-    return {name: rss_mib(pid) for name, pid in (processes or {}).items()}
+def snapshot(figure, processes: dict[str, int] | None) -> dict[str, float]:
+    """`figure(pid)` (cpu_seconds, rss_mib, pss_mib) of each process."""
+    return {name: figure(pid) for name, pid in (processes or {}).items()}
 
 
 def pss_mib(pid: int) -> float:
@@ -229,63 +139,52 @@ def pss_mib(pid: int) -> float:
     return total_kib / 1024
 
 
-def pss_snapshot(processes: dict[str, int] | None) -> dict[str, float]:
-    return {name: pss_mib(pid) for name, pid in (processes or {}).items()}
+# ---------------------------------------------------------------- load (Locust)
+def locust_load(*argv: object):
+    """Run benchmarks/saturation_load.py, yielding each JSON line it prints."""
+    # Locust patches the standard library in its own process; nothing of ours leaks in.
+    env = {key: value for key, value in os.environ.items() if key != "LOCUST_SKIP_MONKEY_PATCH"}
+    with subprocess.Popen([sys.executable, "-m", "benchmarks.saturation_load", *map(str, argv)], cwd=REPO,
+                          env=env, stdout=subprocess.PIPE, text=True) as load:
+        try:
+            yield from (json.loads(line) for line in load.stdout)
+        except BaseException:  # Ctrl-C, or the reader stopped early
+            load.terminate()
+            raise
+    if load.returncode:
+        raise subprocess.CalledProcessError(load.returncode, load.args)
 
 
-# ---------------------------------------------------------------- saturation
 @dataclass
-class Step:
-    concurrency: int
+class Load:
+    """One load's figures: a ramp step (`concurrency` users) or a steady load (`rate`)."""
     seconds: float
     requests: int
-    rps: float
     p50_ms: float
     p99_ms: float
-    statuses: dict[str, int]
+    max_ms: float
+    statuses: dict[str, int]  # "none": no answer
     timeouts: dict[str, int]  # downstream -> calls that timed out
+    concurrency: int = 0
+    rate: float = 0.0
+    late: int = 0  # requests that left over 100 ms after their slot (the client fell behind)
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)  # per process, and "total"
 
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
 
-def closed_loop(gateway: str, concurrency: int, seconds: float) -> Step:
-    """`concurrency` clients send back to back for `seconds`."""
-    stop_at = time.monotonic() + seconds
-    outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
-
-    def client(slot: int) -> None:
-        connection = Client(gateway)
-        try:
-            while time.monotonic() < stop_at:
-                outcomes[slot].append(connection.get())
-        finally:
-            connection.close()
-
-    began = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    every = [o for per_client in outcomes for o in per_client]
-    latencies = [o.ms for o in every if o.status is not None]
-    return Step(concurrency, elapsed, len(every), len(every) / elapsed, percentile(latencies, 0.5),
-                percentile(latencies, 0.99), _statuses(every), _timeouts(every))
-
-
-def _statuses(outcomes: list[Outcome]) -> dict[str, int]:
-    return dict(Counter("none" if o.status is None else str(o.status) for o in outcomes).most_common())
-
-
-def _timeouts(outcomes: list[Outcome]) -> dict[str, int]:
-    return {name: sum(name in o.timeouts for o in outcomes) for name in DOWNSTREAMS}
+    @property
+    def not_ok(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status != "200")
 
 
 @dataclass
 class Saturation:
-    steps: list[Step]
+    steps: list[Load]
 
     @property
-    def best(self) -> Step:
+    def best(self) -> Load:
         return max(self.steps, key=lambda s: s.rps)
 
     @property
@@ -293,82 +192,32 @@ class Saturation:
         return self.best.rps
 
 
-def find_saturation(gateway: str, step_seconds: float = 6.0, steps: tuple[int, ...] = CONCURRENCY_STEPS,
-                    on_step=None) -> Saturation:
+def find_saturation(gateway: str, step_seconds: float = 6.0, on_step=None) -> Saturation:
     """Ramp the closed-loop concurrency until requests/s stops rising."""
-    done: list[Step] = []
-    flat = 0
-    for concurrency in steps:
-        step = closed_loop(gateway, concurrency, step_seconds)
+    steps = []
+    for line in locust_load("ramp", _loopback(gateway), step_seconds):
+        steps.append(Load(**line["step"]))
         if on_step:
-            on_step(step)
-        rising = not done or step.rps > PLATEAU_GAIN * max(s.rps for s in done)
-        done.append(step)
-        flat = 0 if rising else flat + 1
-        if flat >= PLATEAU_STEPS:
-            break
-    return Saturation(done)
+            on_step(steps[-1])
+    return Saturation(steps)
 
 
-# ---------------------------------------------------------------- steady load
-@dataclass
-class Steady:
-    rate: float
-    seconds: float
-    sent: int
-    statuses: dict[str, int]
-    timeouts: dict[str, int]
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    late: int  # requests that left over 100 ms after their slot (the client fell behind)
-    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)  # per process, and "total"
-
-    @property
-    def not_ok(self) -> int:
-        return sum(count for status, count in self.statuses.items() if status != "200")
-
-
-def steady_load(gateway: str, rate: float, seconds: float, processes: dict[str, int] | None = None,
-                workers: int = 128) -> Steady:
+def steady_load(gateway: str, rate: float, seconds: float, processes: dict[str, int] | None = None) -> Load:
     """Open loop: request n leaves at start + n/rate for `seconds`."""
-    local = threading.local()
-    clients: list[Client] = []
-    outcomes: list[Outcome] = []
-    late = 0
-    count = int(rate * seconds)
+    for line in locust_load("steady", _loopback(gateway), rate, seconds):
+        if "started" in line:
+            cpu_before = snapshot(cpu_seconds, processes)
+        else:
+            cpu_after, steady = snapshot(cpu_seconds, processes), Load(**line["steady"])
+    cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, steady.requests) for name in cpu_before}
+    steady.cpu_ms_per_request = {**cpu, "total": sum(cpu.values())} if cpu else {}
+    return steady
 
-    def one(slot: float) -> None:
-        nonlocal late
-        if time.monotonic() - slot > 0.1:
-            late += 1
-        if not hasattr(local, "client"):
-            local.client = Client(gateway)
-            clients.append(local.client)
-        outcomes.append(local.client.get())
 
-    cpu_before = cpu_snapshot(processes)
-    began = time.monotonic()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="steady")
-    try:
-        for n in range(count):
-            slot = began + n / rate
-            time.sleep(max(0.0, slot - time.monotonic()))
-            pool.submit(one, slot)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        for client in clients:
-            client.close()
-    elapsed = time.monotonic() - began
-    cpu_after = cpu_snapshot(processes)
-    latencies = [o.ms for o in outcomes if o.status is not None]
-    cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(outcomes))
-           for name in cpu_before if name in cpu_after}
-    if cpu:
-        cpu["total"] = sum(cpu.values())
-    return Steady(rate, elapsed, len(outcomes), _statuses(outcomes), _timeouts(outcomes),
-                  percentile(latencies, 0.5), percentile(latencies, 0.99), max(latencies, default=math.nan),
-                  late, cpu)
+def _loopback(gateway: str) -> str:
+    if urllib.parse.urlsplit(gateway).hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"traffic goes to loopback only, not {gateway}")
+    return gateway
 
 
 # ---------------------------------------------------------------- memory
@@ -377,7 +226,7 @@ class Soak:
     rate: float
     seconds: float
     samples: list[tuple[float, dict[str, float]]]  # (seconds since start, RSS MiB per process)
-    steady: Steady
+    steady: Load
     final_pss_mib: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -390,13 +239,13 @@ class Soak:
 
 def soak(gateway: str, rate: float, seconds: float, processes: dict[str, int]) -> Soak:
     """A steady load for `seconds`, resident memory sampled every 30 s and at the end."""
-    samples: list[tuple[float, dict[str, float]]] = [(0.0, memory_snapshot(processes))]
+    samples: list[tuple[float, dict[str, float]]] = [(0.0, snapshot(rss_mib, processes))]
     stop = threading.Event()
     began = time.monotonic()
 
     def sample() -> None:
         while not stop.wait(SOAK_SAMPLE_S):
-            samples.append((time.monotonic() - began, memory_snapshot(processes)))
+            samples.append((time.monotonic() - began, snapshot(rss_mib, processes)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -405,8 +254,8 @@ def soak(gateway: str, rate: float, seconds: float, processes: dict[str, int]) -
     finally:
         stop.set()
         sampler.join()
-    samples.append((time.monotonic() - began, memory_snapshot(processes)))
-    return Soak(rate, seconds, samples, steady, pss_snapshot(processes))
+    samples.append((time.monotonic() - began, snapshot(rss_mib, processes)))
+    return Soak(rate, seconds, samples, steady, snapshot(pss_mib, processes))
 
 
 # ---------------------------------------------------------------- one configuration
@@ -414,7 +263,7 @@ def soak(gateway: str, rate: float, seconds: float, processes: dict[str, int]) -
 class Figures:
     config: str
     saturation: Saturation | None  # None: the ramp was skipped
-    steady: Steady | None
+    steady: Load | None
     memory_mib: dict[str, float]  # RSS at the end (after the soak, if any), per process; {} without processes
     pss_mib: dict[str, float] = field(default_factory=dict)  # PSS, the same moment
     soak: Soak | None = None
@@ -427,8 +276,10 @@ def measure(gateway: str, processes: dict[str, int] | None = None, *, step_secon
     """Saturation ramp, then a steady load at `steady_fraction` of it or at
     `steady_rate` (and a soak). Without the ramp only a steady_rate can be used."""
     say = progress or (lambda _line: None)
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
     for _ in range(20):  # warm-up: connections, JIT, first spans exported
-        Client(gateway).get()
+        with direct.open(_loopback(gateway) + "/api/demo/parallel", timeout=15) as answer:
+            answer.read()
     saturation = None
     if ramp:
         saturation = find_saturation(gateway, step_seconds, on_step=lambda s: say(f"  [{config}] {step_line(s)}"))
@@ -442,7 +293,7 @@ def measure(gateway: str, processes: dict[str, int] | None = None, *, step_secon
         soaked = soak(gateway, soak_rate, soak_seconds, processes)
         say(f"  [{config}] soak {soak_rate:g} req/s {soak_seconds:g} s: "
             + " ".join(f"{n} {m:.0f}" for n, m in soaked.final_mib.items()) + " MiB")
-    memory, pss = memory_snapshot(processes), pss_snapshot(processes)
+    memory, pss = snapshot(rss_mib, processes), snapshot(pss_mib, processes)
     return Figures(config, saturation, steady, memory, pss, soaked)
 
 
@@ -509,15 +360,15 @@ def _counts(counts: dict[str, int]) -> str:
     return " ".join(f"{k}x{v}" for k, v in counts.items()) or "-"
 
 
-def step_line(step: Step) -> str:
+def step_line(step: Load) -> str:
     return (f"K={step.concurrency:<3} {step.rps:7.1f} req/s  p50 {step.p50_ms:7.1f} ms  p99 {step.p99_ms:7.1f} ms  "
             f"statuses {_counts(step.statuses)}  "
             f"timeouts B {step.timeouts['service-b']} C {step.timeouts['service-c']}")
 
 
-def steady_line(steady: Steady) -> str:
+def steady_line(steady: Load) -> str:
     cpu = f"  cpu {steady.cpu_ms_per_request['total']:.2f} ms/req" if steady.cpu_ms_per_request else ""
-    return (f"steady {steady.rate:.1f} req/s x {steady.seconds:.0f} s: {steady.sent} sent, "
+    return (f"steady {steady.rate:.1f} req/s x {steady.seconds:.0f} s: {steady.requests} sent, "
             f"statuses {_counts(steady.statuses)}, timeouts B {steady.timeouts['service-b']} "
             f"C {steady.timeouts['service-c']}, p50 {steady.p50_ms:.1f} p99 {steady.p99_ms:.1f} "
             f"max {steady.max_ms:.0f} ms, late {steady.late}{cpu}")
@@ -529,32 +380,28 @@ def _median(values: list[float]) -> float:
 
 
 def print_table(results: dict[str, list[Figures]]) -> None:
-    names = list(results)
+    names, every = list(results), [f for runs in results.values() for f in runs]
+
+    def row(label: str, value, combine=_median) -> tuple[str, list[float]]:
+        return label, [combine([value(f) for f in results[n]]) for n in names]
+
     rows: list[tuple[str, list[float]]] = []
-    if all(f.saturation for n in names for f in results[n]):
-        rows += [
-            ("saturation req/s", [_median([f.saturation.rps for f in results[n]]) for n in names]),
-            ("p50 ms at saturation", [_median([f.saturation.best.p50_ms for f in results[n]]) for n in names]),
-        ]
-    steadies = {n: [f.steady for f in results[n] if f.steady] for n in names}
-    if all(steadies.values()):
-        rows += [
-            ("steady rate req/s", [_median([s.rate for s in steadies[n]]) for n in names]),
-            ("steady p50 ms", [_median([s.p50_ms for s in steadies[n]]) for n in names]),
-            ("steady p99 ms", [_median([s.p99_ms for s in steadies[n]]) for n in names]),
-            ("steady not-200 (sum)", [float(sum(s.not_ok for s in steadies[n])) for n in names]),
-            ("steady B timeouts (sum)", [float(sum(s.timeouts["service-b"] for s in steadies[n])) for n in names]),
-            ("steady C timeouts (sum)", [float(sum(s.timeouts["service-c"] for s in steadies[n])) for n in names]),
-        ]
-        processes = sorted({p for n in names for s in steadies[n] for p in s.cpu_ms_per_request})
-        rows += [(f"cpu ms/req {p}", [_median([s.cpu_ms_per_request.get(p, math.nan) for s in steadies[n]])
-                                      for n in names]) for p in processes]
-    processes = sorted({p for n in names for f in results[n] for p in f.memory_mib})
-    rows += [(f"rss MiB {p}", [_median([f.memory_mib.get(p, math.nan) for f in results[n]]) for n in names])
-             for p in processes]
+    if all(f.saturation for f in every):
+        rows += [row("saturation req/s", lambda f: f.saturation.rps),
+                 row("p50 ms at saturation", lambda f: f.saturation.best.p50_ms)]
+    if all(f.steady for f in every):
+        rows += [row("steady rate req/s", lambda f: f.steady.rate), row("steady p50 ms", lambda f: f.steady.p50_ms),
+                 row("steady p99 ms", lambda f: f.steady.p99_ms),
+                 row("steady not-200 (sum)", lambda f: f.steady.not_ok, sum),
+                 row("steady B timeouts (sum)", lambda f: f.steady.timeouts["service-b"], sum),
+                 row("steady C timeouts (sum)", lambda f: f.steady.timeouts["service-c"], sum)]
+        rows += [row(f"cpu ms/req {p}", lambda f, p=p: f.steady.cpu_ms_per_request.get(p, math.nan))
+                 for p in sorted({p for f in every for p in f.steady.cpu_ms_per_request})]
+    processes = sorted({p for f in every for p in f.memory_mib})
+    rows += [row(f"rss MiB {p}", lambda f, p=p: f.memory_mib.get(p, math.nan)) for p in processes]
     if processes:
-        rows.append(("rss MiB total", [_median([sum(f.memory_mib.values()) for f in results[n]]) for n in names]))
-        rows.append(("pss MiB total", [_median([sum(f.pss_mib.values()) for f in results[n]]) for n in names]))
+        rows += [row("rss MiB total", lambda f: sum(f.memory_mib.values())),
+                 row("pss MiB total", lambda f: sum(f.pss_mib.values()))]
     if not rows:
         return
     width = max(len(r[0]) for r in rows)
@@ -652,7 +499,8 @@ def main() -> int:
                 for config in args.configs:
                     say(f"round {round_number + 1}/{args.rounds}, configuration {config!r} "
                         f"({CONFIGS[config]})")
-                    results.setdefault(config, []).append(measure_config(config, progress=say, **options))
+                    figures = measure_config(config, progress=say, **options)  # first: Ctrl-C leaves no empty entry
+                    results.setdefault(config, []).append(figures)
     except (StartupError, subprocess.CalledProcessError) as error:
         print(f"saturation: {error}", file=sys.stderr)
         return 1

@@ -39,10 +39,6 @@ func TestEndpoints(t *testing.T) {
 		wantB, wantC  []string
 	}{
 		{
-			name: "health", target: "/health",
-			wantStatus: 200, wantBody: `{"status":"ok"}`,
-		},
-		{
 			name: "process", target: "/api/process",
 			wantStatus: 200, wantBody: `{"result":"processed","delay_ms":0,"hop_count":0}`,
 		},

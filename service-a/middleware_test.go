@@ -102,7 +102,7 @@ func TestXTraceIDTravels(t *testing.T) {
 }
 
 func TestTraceresponseHeader(t *testing.T) {
-	for _, target := range []string{"/health", "/api/process?fail=true", "/no/such/route"} {
+	for _, target := range []string{"/api/process", "/api/process?fail=true", "/no/such/route"} {
 		t.Run(target, func(t *testing.T) {
 			svc := newTestService(t, testConfig(nil, nil))
 			rec := svc.get(target, nil)
@@ -231,7 +231,7 @@ func TestConflictingTraceparent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := newTestService(t, testConfig(nil, nil))
-			rec := svc.get("/health", http.Header{"Traceparent": tt.traceparent})
+			rec := svc.get("/api/process", http.Header{"Traceparent": tt.traceparent})
 			if rec.Code != 200 {
 				t.Fatalf("status %d", rec.Code)
 			}

@@ -1,4 +1,5 @@
 """gunicorn settings for service-c (`gunicorn -c gunicorn.conf.py`, cwd service-c/).
+The worker, the hooks' helpers and the WSGI entry point are in app/server/.
 
 OpenTelemetry starts in each worker after the fork (post_fork) and is
 flushed when the worker exits (worker_exit). Never before the fork: the
@@ -9,13 +10,13 @@ import functools
 import os
 import sys
 
-import graceful_stop
-import logging_config
-import telemetry
+from app.server import graceful_stop
+from app import logging_config
+from app.telemetry import tracing
 from app.config import ConfigError, Settings
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8083')}"
-wsgi_app = "wsgi:app"
+wsgi_app = "app.server.wsgi:app"
 preload_app = False
 
 # One worker with 16 threads. A keep-alive connection stays on the worker
@@ -34,7 +35,7 @@ preload_app = False
 # send slowly cost a socket and a buffer, never one of the 16 threads. It
 # answers the requests gunicorn itself refuses in JSON rather than HTML
 # (protocol_refusals.py).
-worker_class = "request_buffering.RequestBufferingWorker"
+worker_class = "app.server.request_buffering.RequestBufferingWorker"
 workers = 1
 threads = 16
 # Connections one worker holds at once: in a thread, kept alive or still
@@ -51,7 +52,7 @@ worker_connections = 128
 # under the 15 s the native runner and compose grant a stopping service.
 # GUNICORN_CMD_ARGS="--graceful-timeout N" overrides it; the drain follows.
 graceful_timeout = 14
-_SPAN_FLUSH_S = telemetry.FLUSH_BUDGET_SECONDS + 1
+_SPAN_FLUSH_S = tracing.FLUSH_BUDGET_SECONDS + 1
 # With gthread workers this is only the heartbeat of a worker's main loop:
 # requests run on its threads, so a slow request (delay_ms up to 10 s plus
 # a downstream call) never trips it; a hung main loop does.
@@ -75,7 +76,7 @@ limit_request_field_size = 16384
 # (tests, a running stack) would fight over the same default path.
 control_socket_disable = True
 
-# All output is JSON lines on stdout (logging_config.py); the app writes its
+# All output is JSON lines on stdout (app/logging_config.py); the app writes its
 # own request line, so gunicorn's access log stays off.
 _log_level = logging_config.log_level_from_env()
 loglevel = _log_level.lower()
@@ -100,7 +101,7 @@ def when_ready(server):
 
 
 def post_fork(server, worker):
-    telemetry.start()
+    tracing.start()
 
 
 def post_worker_init(worker):
@@ -115,7 +116,7 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    telemetry.stop()
+    tracing.stop()
 
 
 @functools.cache

@@ -10,8 +10,8 @@ Each result links to its trace: `trace_api`, the trace store's API (Jaeger's
 `/api/v3/traces/<id>` natively, where the Jaeger binary built from the Go module
 proxy serves no UI; Tempo's `/api/v2/traces/<id>` in docker compose), and in
 docker compose also `trace_ui`, Grafana Explore on the Tempo data source.
-`--tree` also draws each trace in the terminal with tools/trace.py (which needs
-the tooling virtualenv).
+`--tree` also draws each trace in the terminal with `python3 -m tools.trace`
+(which needs the tooling virtualenv).
 
 Exit status: 0 all as designed, 1 some misbehaved, 2 gateway unreachable or bad usage.
 Standard library only, so it runs before any virtualenv exists.
@@ -34,10 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.native.settings import read_dotenv  # noqa: E402
+from tools.native.settings import REPO, read_dotenv  # noqa: E402
 from tools.scenario_table import load_scenarios, select  # noqa: E402
 
-TRACE_COMMAND = Path(__file__).resolve().parent / "trace.py"
 OTEL_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 REQUEST_TIMEOUT_S = 30
 PROBE_TIMEOUT_S = 2
@@ -151,19 +150,19 @@ def parse_args(argv: list[str], env: dict[str, str]) -> argparse.Namespace:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one JSON object per scenario per line")
     output.add_argument("--tree", action="store_true",
-                        help="draw each trace (span tree, errors, time bars) under its result, via tools/trace.py")
+                        help="draw each trace (span tree, errors, time bars) under its result, via tools.trace")
     return parser.parse_args(argv)
 
 
 def draw_tree(outcome: Outcome, mode: str) -> bool:
-    """tools/trace.py waits for the complete trace and draws it; it says itself
+    """tools.trace waits for the complete trace and draws it; it says itself
     what went wrong. Whether the tree was drawn."""
     sys.stdout.flush()
     store = "jaeger" if mode == "native" else "tempo"
-    drawn = subprocess.run([sys.executable, str(TRACE_COMMAND), "--store", store, "--scenario", outcome.scenario,
-                            outcome.otel_trace_id], check=False)
+    drawn = subprocess.run([sys.executable, "-m", "tools.trace", "--store", store, "--scenario", outcome.scenario,
+                            outcome.otel_trace_id], cwd=REPO, check=False)
     if drawn.returncode != 0:
-        print(f"      (tools/trace.py exited {drawn.returncode})")
+        print(f"      (tools.trace exited {drawn.returncode})")
     print()
     return drawn.returncode == 0
 

@@ -4,16 +4,11 @@
 // stop gracefully on SIGTERM/SIGINT. Started as
 //   node --require ./src/instrumentation.js src/server.js
 
-const http = require('node:http');
 const { loadConfig, serviceNameFrom } = require('./config');
 const { createLogger } = require('./logger');
 const { routeProcessDiagnostics } = require('./process-diagnostics');
-const { createApp } = require('./app');
 const { stopOnSignals } = require('./shutdown');
-const { applyKeepAlivePolicy } = require('./keep-alive');
-const { clientDeadlines } = require('./client-deadlines');
-const { HTTP_SERVER_OPTIONS } = require('./middleware/protocol-rules');
-const { answerProtocolRefusals } = require('./protocol-refusals');
+const { createServer } = require('./http-server');
 
 function main() {
   let config;
@@ -27,9 +22,7 @@ function main() {
   const logger = createLogger({ service: config.serviceName, level: config.logLevel });
   routeProcessDiagnostics(logger);
 
-  const server = http.createServer({ ...HTTP_SERVER_OPTIONS, ...clientDeadlines }, createApp({ config, logger }));
-  applyKeepAlivePolicy(server, config);
-  answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
+  const server = createServer({ config, logger });
   server.on('error', (error) => {
     logger.error({ err: error }, 'server error, exiting');
     process.exit(1);

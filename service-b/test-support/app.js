@@ -1,14 +1,12 @@
 'use strict';
 
-// Runs the app on an ephemeral loopback port with its log lines captured.
+// Runs the service's server (src/http-server.js) on an ephemeral loopback
+// port with its log lines captured.
 
-const http = require('node:http');
 const { once } = require('node:events');
 const { loadConfig } = require('../src/config');
 const { createLogger } = require('../src/logger');
-const { createApp } = require('../src/app');
-const { HTTP_SERVER_OPTIONS } = require('../src/middleware/protocol-rules');
-const { answerProtocolRefusals } = require('../src/protocol-refusals');
+const { createServer } = require('../src/http-server');
 
 /** A pino destination that keeps each line. */
 function memoryDestination() {
@@ -25,8 +23,7 @@ async function startApp(env = {}) {
   });
   const destination = memoryDestination();
   const logger = createLogger({ service: config.serviceName, level: config.logLevel, destination });
-  const server = http.createServer(HTTP_SERVER_OPTIONS, createApp({ config, logger }));
-  answerProtocolRefusals(server, { serviceName: config.serviceName, logger });
+  const server = createServer({ config, logger });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {

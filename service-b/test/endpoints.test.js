@@ -49,7 +49,6 @@ after(async () => {
 
 // server: expected server span; clients: expected CLIENT spans (in order).
 const ENDPOINTS = [
-  { path: '/health', status: 200, body: { status: 'ok' }, server: { route: '/health' } },
   { path: '/api/process', status: 200, body: { status: 'processed', delay_ms: 0 }, server: { route: '/api/process' } },
   { path: '/api/process?delay_ms=30', status: 200, body: { delay_ms: 30 }, server: { route: '/api/process', attributes: { 'app.simulated_delay_ms': 30 } } },
   { path: '/api/process?fail=false', status: 200, body: { status: 'processed' }, server: {} },

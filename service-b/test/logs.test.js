@@ -39,7 +39,7 @@ const REQUEST_LINES = [
   [{ path: '/no/such/route?q=1' }, 'WARN', '/no/such/route', 404],
   [{ path: '/api/process?fail=true' }, 'ERROR', '/api/process', 500],
   [{ path: '/api/memory-error' }, 'ERROR', '/api/memory-error', 507],
-  [{ path: '/health', headers: { 'x-hop-count': '99' } }, 'ERROR', '/health', 508],
+  [{ path: '/api/process', headers: { 'x-hop-count': '99' } }, 'ERROR', '/api/process', 508],
 ];
 
 for (const [request, level, route, status] of REQUEST_LINES) {

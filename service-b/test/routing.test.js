@@ -98,7 +98,7 @@ test('the path is checked before the hop count', async () => {
 });
 
 test('HEAD is served wherever GET is, without a body', async () => {
-  const response = await send(`${app.url}/health`, { method: 'HEAD' });
+  const response = await send(`${app.url}/api/process`, { method: 'HEAD' });
   assert.equal(response.status, 200);
   assert.equal(response.body, '');
   assert.match(response.headers.traceresponse, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/);

@@ -56,7 +56,7 @@ const CASES = [
 
 for (const [name, traceparent, kept, rejected] of CASES) {
   test(`${name}: ${kept ? 'the parent is kept' : 'a new trace starts'}`, async () => {
-    const response = await send(`${app.url}/health`, { headers: { traceparent } });
+    const response = await send(`${app.url}/api/process`, { headers: { traceparent } });
     assert.equal(response.status, 200);
     const server = await serverSpanOf(response);
     const { traceId } = server.spanContext();
@@ -82,7 +82,7 @@ for (const [name, traceparent, kept, rejected] of CASES) {
 
 test('a flood of rejected values is bounded on the span', async () => {
   const values = Array.from({ length: 25 }, (_, index) => `00-${TRACE_A}-${SPAN_A}-0${index % 2}${'x'.repeat(400)}${index}`);
-  const response = await send(`${app.url}/health`, { headers: { traceparent: values } });
+  const response = await send(`${app.url}/api/process`, { headers: { traceparent: values } });
   assert.equal(response.status, 200);
   const server = await serverSpanOf(response);
   const events = server.events.filter((event) => event.name === 'app.traceparent.rejected');
@@ -97,7 +97,7 @@ test('a flood of rejected values is bounded on the span', async () => {
 });
 
 test('conflicting values: count on the span and in the log line, no values logged', async () => {
-  const response = await send(`${app.url}/health`, { headers: { traceparent: [PARENT_A, PARENT_B, PARENT_A] } });
+  const response = await send(`${app.url}/api/process`, { headers: { traceparent: [PARENT_A, PARENT_B, PARENT_A] } });
   const server = await serverSpanOf(response);
   assert.equal(server.attributes['app.traceparent.rejected_count'], 2);
   const [line] = rejectionLines(server.spanContext().traceId);
@@ -150,14 +150,14 @@ test('tracestate lines are combined in order, empty ones ignored, and propagated
 });
 
 test('traceresponse names the server span of a continued trace', async () => {
-  const response = await send(`${app.url}/health`, { headers: { traceparent: PARENT_A } });
+  const response = await send(`${app.url}/api/process`, { headers: { traceparent: PARENT_A } });
   const server = await serverSpanOf(response);
   assert.equal(server.kind, SpanKind.SERVER);
   assert.equal(response.headers.traceresponse, `00-${TRACE_A}-${server.spanContext().spanId}-01`);
 });
 
 test('an unsampled parent is recorded all the same, and traceresponse says so', async () => {
-  const response = await send(`${app.url}/health`, { headers: { traceparent: `00-${TRACE_A}-${SPAN_A}-00` } });
+  const response = await send(`${app.url}/api/process`, { headers: { traceparent: `00-${TRACE_A}-${SPAN_A}-00` } });
   assert.equal(response.status, 200);
   assert.match(response.headers.traceresponse, new RegExp(`^00-${TRACE_A}-[0-9a-f]{16}-01$`));
   const server = await serverSpanOf(response);

@@ -1,8 +1,9 @@
 """service-c: the Python service of the tracing demo (Flask, served by gunicorn).
 
-This package is the application only. OpenTelemetry is set up outside it
-(telemetry.py, started per gunicorn worker); the app reads the current span
-through the OpenTelemetry API where a request needs it.
+The whole service is this one package, which the image copies whole: the
+Flask app here, OpenTelemetry in telemetry/ (started per gunicorn worker; the
+app reads the current span through the OpenTelemetry API only), gunicorn's
+side in server/.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def create_app(
 ) -> Flask:
     """Build the app.
 
-    `instrument` (telemetry.instrument_app under gunicorn) runs before the
+    `instrument` (telemetry.tracing.instrument_app under gunicorn) runs before the
     app registers its own request hooks: Flask runs before_request hooks in
     registration order, and ours need the server span the instrumentation's
     hook starts. The one exception is strict_routing, which must decide

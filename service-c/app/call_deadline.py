@@ -2,7 +2,7 @@
 
 requests and urllib3 bound each wait on the socket, not the call (urllib3's
 `Timeout` documents it): a target dripping its headers or its body a byte at a
-time held a worker thread for as long as it liked. So, as body_deadline.py
+time held a worker thread for as long as it liked. So, as server/body_deadline.py
 does for incoming bodies, a timer shuts the call's socket when the deadline
 passes, and the blocked read returns at once.
 

@@ -62,7 +62,7 @@ def _http_error(error: HTTPException) -> Response:
     # Keep headers such as `Allow` on a 405; the body is ours, so not its content type.
     headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
     # A body that ended before its Content-Length, or whose framing is broken,
-    # is a ClientDisconnected (raised by Werkzeug and by body_deadline.py): the
+    # is a ClientDisconnected (raised by Werkzeug and by server/body_deadline.py): the
     # contract's `invalid_body`, not a generic `bad_request`.
     if isinstance(error, ClientDisconnected):
         code = "invalid_body"

@@ -2,11 +2,11 @@
 version of the request line, its Host and a method some route could serve.
 
 gunicorn refuses most versions and unconventional methods itself (see
-protocol_refusals.py at the top of service-c); what it lets through is refused
-here, from the WSGI environ: `HTTP/1.2` (gunicorn serves any 1.x) and
-methods no service implements (`CONNECT`, WebDAV's, any unknown token),
-and an HTTP/1.1 request without Host or with a Host byte Go's net/http
-refuses (gunicorn refuses a second Host line itself).
+server/protocol_refusals.py); what it lets through is refused here, from the
+WSGI environ: `HTTP/1.2` (gunicorn serves any 1.x) and methods no service
+implements (`CONNECT`, WebDAV's, any unknown token), and an HTTP/1.1
+request without Host or with a Host byte Go's net/http refuses (gunicorn
+refuses a second Host line itself).
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from app.config import current_settings
 from app.downstream import Hop
 from app.errors import InvalidHopCount, LoopDetected
 from app.protocol_rules import enforce_protocol
-from logging_config import bind_x_trace_id, unbind_x_trace_id
-from strict_propagation import TRACEPARENT, conflicting_traceparents
+from app.logging_config import bind_x_trace_id, unbind_x_trace_id
+from app.telemetry.strict_propagation import TRACEPARENT, conflicting_traceparents
 
 X_TRACE_ID = "X-Trace-ID"
 X_HOP_COUNT = "X-Hop-Count"

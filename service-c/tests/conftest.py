@@ -21,8 +21,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import logging_config
-import telemetry
+from app import logging_config
+from app.telemetry import tracing
 from app import create_app
 from app.config import Settings
 
@@ -36,9 +36,9 @@ def span_exporter() -> Iterator[InMemorySpanExporter]:
     # The sampler every run mode sets (docs/contract.md, "Sampling decision").
     os.environ.setdefault("OTEL_TRACES_SAMPLER", "always_on")
     exporter = InMemorySpanExporter()
-    telemetry.start(SimpleSpanProcessor(exporter))
+    tracing.start(SimpleSpanProcessor(exporter))
     yield exporter
-    telemetry.stop()
+    tracing.stop()
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def make_client(spans) -> Callable[..., object]:
     def make(**overrides):
         # POST /test served, as natively and in compose.
         settings = {"downstream_timeout_ms": 500, "conformance_endpoint": True, **overrides}
-        app = create_app(Settings(**settings), instrument=telemetry.instrument_app)
+        app = create_app(Settings(**settings), instrument=tracing.instrument_app)
         return app.test_client()
 
     return make

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from request_buffering import BODY_DEADLINE_S
+from app.server.request_buffering import BODY_DEADLINE_S
 from tests.gunicorn_support import Gunicorn, poll, raw_exchange, running_gunicorn
 
 # docs/contract.md: a body has 10 s after its head.

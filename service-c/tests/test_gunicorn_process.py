@@ -93,13 +93,14 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
         port, base, process = gunicorn.port, gunicorn.base_url, gunicorn.process
 
         # Normal and hostile requests; none may crash a worker or break a log line.
-        assert http_get(port, "/health", [("X-Trace-ID", "trace-gunicorn-ok")]) == 200
+        assert http_get(port, "/api/process", [("X-Trace-ID", "trace-gunicorn-ok")]) == 200
+        assert http_get(port, "/health", [("X-Trace-ID", "trace-gunicorn-health")]) == 200
         assert http_get(port, "/api/process?fail=true") == 500
         assert http_get(port, "/health", [("X-Trace-ID", '"quoted",{"json":1}\\')]) == 200
         assert http_get(port, "/health", [("X-Trace-ID", "é\xff"), ("X-Other", "x" * 10_000)]) == 200
         assert http_get(port, "/health", [("X-Trace-ID", "y" * 10_000)]) == 200
         assert http_get(port, "/health", [("X-Big", "z" * 20_000)]) == 431
-        assert http_get(port, "/health", [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01"),
+        assert http_get(port, "/api/process", [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01"),
                                           ("traceparent", f"00-{'c' * 32}-{'d' * 16}-01")]) == 200
         assert http_get(port, "/health", [("X-Hop-Count", '"; drop')]) == 400
         assert 400 <= raw_request(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Trace-ID: a\r\n b\r\n\r\n") < 500
@@ -141,6 +142,7 @@ def test_gunicorn_end_to_end(tmp_path, otlp_sink, recording_server, log_validato
     assert len(call.values("traceparent")) == 1
     spans = exported_server_spans(exported)
     assert {"trace-gunicorn-ok", "trace-in-flight"} <= set(spans)
+    assert "trace-gunicorn-health" not in spans  # docs/contract.md, "Logs": health checks are never traced
     assert call.values("traceparent")[0].split("-")[1] == spans["trace-in-flight"].trace_id.hex()
 
 

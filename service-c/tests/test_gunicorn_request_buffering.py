@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from request_buffering import BODY_DEADLINE_S, HEAD_DEADLINE_S, LINGER_S, MAX_BUFFERED_BYTES
+from app.server.request_buffering import BODY_DEADLINE_S, HEAD_DEADLINE_S, LINGER_S, MAX_BUFFERED_BYTES
 from tests.gunicorn_support import Gunicorn, poll, running_gunicorn
 
 # The worker acts on a deadline at its next turn; a busy machine adds to that.

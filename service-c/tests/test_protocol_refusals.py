@@ -14,7 +14,7 @@ import pytest
 from gunicorn.http import errors
 
 from app.request_context import _X_TRACE_ID_FORMAT
-from protocol_refusals import JsonErrorWorker, refusal_for
+from app.server.protocol_refusals import JsonErrorWorker, refusal_for
 from tests.gunicorn_support import Gunicorn, raw_exchange, running_gunicorn
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.trace import SpanKind
 
-from redaction import CREDENTIAL_PARAMETERS, redact
+from app.telemetry.redaction import CREDENTIAL_PARAMETERS, redact
 from tests.span_queries import of_kind, only_server_span
 
 SECRET = "s3cr3t-VALUE"

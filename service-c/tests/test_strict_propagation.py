@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.trace import format_span_id, format_trace_id
 
 from app.request_context import MAX_REJECTED_EVENTS, MAX_REJECTED_VALUE_CHARS
-from strict_propagation import StrictTraceContextPropagator, conflicting_traceparents, split_header_values
+from app.telemetry.strict_propagation import StrictTraceContextPropagator, conflicting_traceparents, split_header_values
 from tests.span_queries import only_server_span, trace_hex
 
 TRACE_1 = "0af7651916cd43dd8448eb211c80319c"
@@ -91,7 +91,7 @@ def test_split_header_values_drops_empty_members():
 # Through the running app: the global propagator is the strict one.
 
 def test_identical_duplicates_keep_the_parent(client, spans):
-    client.get("/health", headers=[("traceparent", PARENT_1), ("traceparent", PARENT_1)])
+    client.get("/api/process", headers=[("traceparent", PARENT_1), ("traceparent", PARENT_1)])
     server = only_server_span(spans)
     assert trace_hex(server) == TRACE_1
     assert format_span_id(server.parent.span_id) == "b7ad6b7169203331"
@@ -103,7 +103,7 @@ def test_identical_duplicates_keep_the_parent(client, spans):
     [("traceparent", f"{PARENT_1},{PARENT_2}")],
 ])
 def test_conflicting_values_start_a_new_trace_and_are_reported(client, spans, log_lines, headers):
-    response = client.get("/health", headers=headers)
+    response = client.get("/api/process", headers=headers)
     assert response.status_code == 200
     server = only_server_span(spans)
     assert server.parent is None
@@ -139,7 +139,7 @@ REJECTED = [
 
 @pytest.mark.parametrize(("lines", "rejected"), REJECTED, ids=lambda v: f"{len(v)} values" if isinstance(v, list) else None)
 def test_rejected_values_are_counted_and_bounded_on_the_span(client, spans, log_lines, lines, rejected):
-    response = client.get("/health", headers=[("traceparent", line) for line in lines])
+    response = client.get("/api/process", headers=[("traceparent", line) for line in lines])
 
     assert response.status_code == 200
     server = only_server_span(spans)

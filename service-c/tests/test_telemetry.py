@@ -1,4 +1,4 @@
-"""The OpenTelemetry setup itself (telemetry.py)."""
+"""The OpenTelemetry setup itself (app/telemetry/tracing.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import telemetry
-from strict_propagation import StrictTraceContextPropagator
+from app.telemetry import tracing
+from app.telemetry.strict_propagation import StrictTraceContextPropagator
 
 
 def test_global_propagator_is_the_strict_one(span_exporter):
@@ -26,7 +26,7 @@ def test_provider_is_the_sdk_one_with_the_service_name(span_exporter):
 
 
 def test_start_is_idempotent(span_exporter):
-    assert telemetry.start() is trace.get_tracer_provider()
+    assert tracing.start() is trace.get_tracer_provider()
 
 
 def test_logging_instrumentation_adds_no_handler(span_exporter):
@@ -60,11 +60,11 @@ def test_stop_flushes_pending_spans(monkeypatch):
     exporter = InMemorySpanExporter()
     provider = TracerProvider(shutdown_on_exit=False)
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
-    monkeypatch.setattr(telemetry, "_provider", provider)
+    monkeypatch.setattr(tracing, "_provider", provider)
     provider.get_tracer("test").start_span("pending").end()
     assert exporter.get_finished_spans() == ()
 
-    telemetry.stop()
+    tracing.stop()
 
     assert [span.name for span in exporter.get_finished_spans()] == ["pending"]
 
@@ -78,11 +78,11 @@ def test_stop_gives_up_after_the_flush_budget(monkeypatch, caplog):
 
     provider = TracerProvider(shutdown_on_exit=False)
     provider.add_span_processor(StuckExport())
-    monkeypatch.setattr(telemetry, "_provider", provider)
-    monkeypatch.setattr(telemetry, "FLUSH_BUDGET_SECONDS", 0.2)
+    monkeypatch.setattr(tracing, "_provider", provider)
+    monkeypatch.setattr(tracing, "FLUSH_BUDGET_SECONDS", 0.2)
 
     started = time.monotonic()
-    telemetry.stop()
+    tracing.stop()
     elapsed = time.monotonic() - started
     release.set()
 

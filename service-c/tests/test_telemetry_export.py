@@ -14,8 +14,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
-import telemetry
-from telemetry_export import (
+from app.telemetry import tracing
+from app.telemetry.export import (
     MSG_BATCH_DROPPED,
     MSG_FAILING,
     MSG_RECOVERED,
@@ -157,7 +157,7 @@ def test_only_what_the_specification_retries_is_sent_again(log_lines, otlp_recei
 
 
 def test_a_batch_that_cannot_be_encoded_is_dropped_at_once(log_lines, otlp_receiver):
-    """The attack of issue 17 without the repair in front (telemetry_utf8.py): a span name
+    """The attack of issue 17 without the repair in front (ValidUtf8SpanExporter): a span name
     UTF-8 cannot encode. Its batch is dropped in one line, with the export deadline at
     5 minutes, and the spans ended after it reach the receiver."""
     exporter = RetryingSpanExporter(OTLPSpanExporter(endpoint=otlp_receiver.url, timeout=10), **NEVER_RETRY_IN_TIME)
@@ -255,7 +255,7 @@ def test_switches_decide_whether_spans_are_exported(monkeypatch, env, exports):
     monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    processor = telemetry._export_processor()
+    processor = tracing._export_processor()
     try:
         assert (processor is not None) == exports
     finally:

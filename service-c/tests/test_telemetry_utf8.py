@@ -7,8 +7,8 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, StatusCode
 
-import telemetry
-from telemetry_utf8 import ValidUtf8SpanExporter, valid_utf8_span
+from app.telemetry import tracing
+from app.telemetry.export import ValidUtf8SpanExporter, valid_utf8_span
 
 # Bytes that are not UTF-8 as surrogateescape hands them over, and a lone
 # surrogate as JSON decodes "\ud800".
@@ -18,7 +18,7 @@ LONE_SURROGATE = "a\ud800b"
 
 def export_with_the_production_chain(spans, otlp_receiver, monkeypatch):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlp_receiver.url)
-    processor = telemetry._export_processor()
+    processor = tracing._export_processor()
     for span in spans:
         processor.on_end(span)
     processor.force_flush()

@@ -1,4 +1,4 @@
-"""tools/trace.py and ./test-demo.sh --tree against the running stack: the real
+"""`python3 -m tools.trace` and ./test-demo.sh --tree against the running stack: the real
 store's trace of a scenario, waited for and drawn as the scenario's tree."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.stores.jaeger import JaegerStore
 from tests.support.ids import OTEL_TRACE_ID
 from tools.scenario_table import REPO, walk
 
-TRACE_COMMAND = REPO / "tools" / "trace.py"
+BAR = re.compile(r"[█▐▕▏▎▍▌▋▊▉]")  # a span line ends in its time bar
 COMMAND_TIMEOUT = 180  # the command's own wait is --timeout; this only stops a hung process
 
 
@@ -25,14 +25,14 @@ def store_options(stack) -> list[str]:
 
 def run_trace(stack, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    return subprocess.run([sys.executable, str(TRACE_COMMAND), *store_options(stack), *args],
-                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT, env={**env, "COLUMNS": "120"})
+    return subprocess.run([sys.executable, "-m", "tools.trace", *store_options(stack), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, env={**env, "COLUMNS": "120"})
 
 
 def span_lines(output: str) -> list[str]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("span ")) + 1
-    return [line for line in lines[start:] if re.search(r"[█▐▕▏▎▍▌▋▊▉]", line)]
+    return [line for line in lines[start:] if BAR.search(line)]
 
 
 @pytest.mark.parametrize("name", ["parallel", "failure-cascade"])
@@ -74,7 +74,7 @@ def test_logs_are_drawn_beneath_their_spans(run_scenario, stack):
     for line in lines[next(i for i, line in enumerate(lines) if line.startswith("span ")) + 1:]:
         if re.match(r"^\s+│ \d\d:\d\d:\d\d\S* ", line):
             joined[-1][1].append(line)
-        elif re.search(r"[█▐▕▏▎▍▌▋▊▉]", line):
+        elif BAR.search(line):
             joined.append((line, []))
     by_service = {}
     for span_line, logs in joined:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from tools.native.settings import LOGS
 from tools.scenario_table import REPO
-from tools.trace_logs import matching_lines
 
 SCHEMA_FILE = REPO / "observability" / "log-schema.json"
+CONTRACT_LOGS = ("gateway", "service-a", "service-b", "service-c")  # the processes the log schema binds
 
 
 @lru_cache(maxsize=1)
@@ -76,10 +77,19 @@ def json_lines(path: Path, offset: int = 0) -> list[dict]:
     return found
 
 
+def matching_lines(wanted: tuple[str, ...], folder: Path = LOGS) -> list[dict]:
+    """The lines of the contract's processes whose trace_id or x_trace_id is one of
+    `wanted`, in time order: the native counterpart of Grafana's "logs for this span"."""
+    found = [line for name in CONTRACT_LOGS if (folder / f"{name}.log").exists()
+             for line in json_lines(folder / f"{name}.log")
+             if line.get("trace_id") in wanted or line.get("x_trace_id") in wanted]
+    return sorted(found, key=lambda line: line.get("timestamp", ""))
+
+
 def lines_per_process(log_dir: Path, otel_trace_id: str, x_trace_id: str) -> Counter:
     """How many lines each process wrote carrying both ids of one request."""
     return Counter(
         line.get("service")
-        for line in matching_lines(otel_trace_id, log_dir)
+        for line in matching_lines((otel_trace_id,), log_dir)
         if line.get("trace_id") == otel_trace_id and line.get("x_trace_id") == x_trace_id
     )

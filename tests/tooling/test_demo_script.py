@@ -112,7 +112,7 @@ def test_unusable_input_exits_two_with_a_clear_message(args, message):
 
 
 def test_a_tree_that_cannot_be_drawn_fails_the_run():
-    """--tree with a trace store that does not answer: tools/trace.py fails, and so does the run."""
+    """--tree with a trace store that does not answer: tools.trace fails, and so does the run."""
     with fake_gateway() as gateway:
         result = run_demo("--tree", "parallel", gateway=gateway.url, env={"TRACE_STORE_URL": "http://127.0.0.1:9"})
     assert result.returncode == 1, result.stdout + result.stderr

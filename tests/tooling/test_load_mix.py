@@ -3,17 +3,15 @@ what each of its requests carries (load/mix.py; no Locust, no stack)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pytest
 
 from load.mix import Pacer, Schedule, new_x_trace_id, one_pass, request_headers
+from tests.support.ids import KEPT_X_TRACE_ID
 from tools.scenario_table import load_scenarios, load_weight
 
 TABLE = load_scenarios()
-# docs/contract.md: a client's X-Trace-ID is kept only if it matches this.
-KEPT_X_TRACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
 def scenario(name: str, weight=None, **extra) -> dict:

@@ -1,4 +1,4 @@
-"""tools/waterfall/layout.py on recorded traces of every scenario kind, read
+"""tools/trace/layout.py on recorded traces of every scenario kind, read
 through both stores' clients: tree shape and order, ERROR marks, and bars on
 one axis (parallel calls overlap, sequential ones do not)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tooling.stored_traces import SCENARIOS, load
-from tools.waterfall.layout import STEPS_PER_COLUMN, Layout, Row, build
+from tools.trace.layout import STEPS_PER_COLUMN, Layout, Row, build
 
 STORES = ("jaeger", "tempo")
 BAR_COLUMNS = 60

@@ -1,4 +1,4 @@
-"""tools/waterfall/render.py on the recorded traces of both stores: what reaches
+"""tools/trace/render.py on the recorded traces of both stores: what reaches
 the screen is the layout (same rows, same bars), fits the width, and carries
 colour only when asked to."""
 
@@ -12,8 +12,8 @@ import pytest
 from rich.console import Console
 
 from tests.tooling.stored_traces import SCENARIOS, load
-from tools.waterfall.layout import STEPS_PER_COLUMN, Layout
-from tools.waterfall.render import Verdict, label, print_trace
+from tools.trace.layout import STEPS_PER_COLUMN, Layout
+from tools.trace.render import Verdict, label, print_trace
 
 STORES = ("jaeger", "tempo")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -1,5 +1,5 @@
-"""tools/waterfall/source.py: which id the user gave, how far back to search,
-and the completeness rule tools/trace.py waits for (no stack needed)."""
+"""tools/trace/source.py: which id the user gave, how far back to search,
+and the completeness rule the command waits for (no stack needed)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from tests.stores.model import Trace
 from tests.tooling.stored_traces import SCENARIOS, load
 from tools.scenario_table import load_scenarios, select
-from tools.waterfall.source import (MINTED_MARGIN_S, SEARCH_LOOKBACK_S, UsageError, candidates, completeness,
-                                    kind_of_id, search_since)
+from tools.trace.source import (MINTED_MARGIN_S, SEARCH_LOOKBACK_S, UsageError, candidates, completeness,
+                                 kind_of_id, search_since)
 
 ALL_SCENARIOS = load_scenarios()
 

@@ -2,9 +2,12 @@
 
 // A request body that stops arriving (a Content-Length larger than what is
 // sent, a chunked body without its last chunk) would keep the body parser
-// waiting until Node's requestTimeout (5 min). The contract reads a body for
+// waiting until Node's requestTimeout. The contract reads a body for
 // at most 10 s, then answers 400 invalid_body and closes the connection, so
 // a stuck client costs one socket for 10 s and never a hang.
+// Not server.requestTimeout: it counts from the request's first byte (the
+// contract starts the body's 10 s after the head), and answers outside the
+// request's trace context, so the JSON error would lose its otel_trace_id.
 
 const { sendError } = require('../respond');
 

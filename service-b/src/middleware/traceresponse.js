@@ -5,7 +5,7 @@
 // it, and a client can look the trace up without parsing the body.
 // Set before any handler runs so error and 404 answers carry it too.
 
-const { context } = require('@opentelemetry/api');
+const { context, isSpanContextValid } = require('@opentelemetry/api');
 const { serverSpan } = require('../telemetry/server-span');
 const { outgoingTraceFlags } = require('../telemetry/strict-propagator');
 
@@ -19,7 +19,10 @@ function traceresponseValue(spanContext, traceFlags = spanContext.traceFlags) {
 function traceresponse() {
   return function setTraceresponse(_req, res, next) {
     const spanContext = serverSpan().spanContext();
-    res.set('traceresponse', traceresponseValue(spanContext, outgoingTraceFlags(context.active(), spanContext)));
+    // No server span (a health check, never traced): nothing to point at.
+    if (isSpanContextValid(spanContext)) {
+      res.set('traceresponse', traceresponseValue(spanContext, outgoingTraceFlags(context.active(), spanContext)));
+    }
     next();
   };
 }

@@ -32,6 +32,17 @@ const { restoreServerFailure } = require('./server-span');
 const { serverUrlAttributes, clientUrlAttributes } = require('./url-redaction');
 const { ExportHealth, RetryingSpanExporter } = require('./export');
 
+// Health checks are never traced (docs/contract.md, "Logs"): the probes poll
+// them every few seconds and would flood the store. The path percent-decoded,
+// as service-c's instrumentation sees no other form.
+function isHealthCheck(request) {
+  try {
+    return decodeURIComponent(request.url.split('?', 1)[0]) === '/health';
+  } catch {
+    return false; // a malformed escape: not /health
+  }
+}
+
 function createInstrumentations() {
   return [
     // Request headers are never captured (Authorization, Cookie); credential
@@ -39,6 +50,7 @@ function createInstrumentations() {
     // use fetch only, so node:http client spans are off: none can carry an
     // unredacted url.full.
     new HttpInstrumentation({
+      ignoreIncomingRequestHook: isHealthCheck,
       applyCustomAttributesOnSpan: restoreServerFailure,
       startIncomingSpanHook: serverUrlAttributes,
       disableOutgoingRequestInstrumentation: true,

@@ -5,7 +5,7 @@ message, trace_id, span_id, x_trace_id, plus any `extra` fields of the call.
 
 - trace_id / span_id come from the OpenTelemetry logging instrumentation,
   which stamps every LogRecord with `otelTraceID` / `otelSpanID` (see
-  telemetry.py). Outside a span it stamps "0"; before it is installed (the
+  telemetry/tracing.py). Outside a span it stamps "0"; before it is installed (the
   gunicorn master) there is nothing. Both become "".
 - x_trace_id comes from a context variable the request middleware binds for
   the duration of a request.

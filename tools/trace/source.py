@@ -10,21 +10,18 @@ scenario is complete once no span misses its parent, which is all a store can te
 from __future__ import annotations
 
 import calendar
-import re
 import time
 from typing import Callable
 
 from tests.stores import TraceStore, make_store
 from tests.stores.model import Trace
-from tests.support.ids import MINTED_X_TRACE_ID, OTEL_TRACE_ID
+from tests.support.ids import KEPT_X_TRACE_ID, MINTED_X_TRACE_ID, OTEL_TRACE_ID
 from tests.support.polling import NotYet
 from tests.support.store_waits import complete
 from tests.support.trace_tree import dangling_parents, describe, hop_roots, tree_differences
 from tools.demo import local_url, reachable
 from tools.scenario_table import hop_count
 
-# docs/contract.md, "Input rules": the X-Trace-ID values a service keeps.
-X_TRACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 SEARCH_LOOKBACK_S = 3600  # how far back to search for an X-Trace-ID without a timestamp in it
 MINTED_MARGIN_S = 60  # the minted timestamp has whole seconds, and clocks differ a little
 
@@ -60,7 +57,7 @@ def kind_of_id(wanted: str) -> str:
         if wanted == "0" * 32:
             raise UsageError("00000000000000000000000000000000 is the invalid trace id of W3C Trace Context")
         return "otel"
-    if X_TRACE_ID.match(wanted):
+    if KEPT_X_TRACE_ID.match(wanted):
         return "x"
     raise UsageError(f"{wanted[:80]!r} is neither a trace id (32 lowercase hex digits) nor an X-Trace-ID "
                      "(a letter or digit, then up to 63 of letters, digits and . _ : -)")

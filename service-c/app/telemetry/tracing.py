@@ -1,15 +1,15 @@
-"""The only place where service-c sets up OpenTelemetry.
+"""The only place where service-c sets up OpenTelemetry, and stops it.
 
 Everything is configured by the standard OTEL_* environment variables:
 OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES (resource), OTEL_EXPORTER_OTLP_*
 (endpoint, headers, timeout), OTEL_BSP_* (batching, queue, export deadline),
 OTEL_TRACES_SAMPLER*, OTEL_TRACES_EXPORTER (otlp or none), OTEL_SDK_DISABLED.
-Export retries through Collector outages: telemetry_export.py; every span
-string is made encodable first: telemetry_utf8.py.
+Export (strings made encodable, retries through Collector outages): export.py.
 
 Under gunicorn, `start()` runs in each worker after the fork (gunicorn.conf.py
 post_fork) and `stop()` when the worker exits: the batch processor's export
 thread and the HTTP connection pool must belong to the process that uses them.
+stop() first ends the server spans of requests still in flight (OpenServerSpans).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import threading
 from flask import Flask
 from opentelemetry import trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.logging import LoggingInstrumentor
@@ -29,14 +30,13 @@ from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.propagate import set_global_textmap
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from redaction import RedactingSpanProcessor
-from strict_propagation import StrictTraceContextPropagator
-from telemetry_export import RetryingSpanExporter
-from telemetry_open_spans import OpenServerSpans
-from telemetry_utf8 import ValidUtf8SpanExporter
+from app.telemetry.export import RetryingSpanExporter, ValidUtf8SpanExporter
+from app.telemetry.redaction import RedactingSpanProcessor
+from app.telemetry.strict_propagation import StrictTraceContextPropagator
 
 # How long a stopping worker waits for its last spans to be exported. With the
 # Collector down the exporter retries for up to OTEL_BSP_EXPORT_TIMEOUT,
@@ -44,7 +44,52 @@ from telemetry_utf8 import ValidUtf8SpanExporter
 # SIGKILLed; a bounded wait keeps the exit clean and says what was lost.
 FLUSH_BUDGET_SECONDS = 3
 
-_log = logging.getLogger(__name__)
+INTERRUPTED_ATTRIBUTE = "app.shutdown.interrupted"
+INTERRUPTED_DESCRIPTION = "worker stopped before the request finished"
+
+_log = logging.getLogger("telemetry")
+
+
+class OpenServerSpans(SpanProcessor):
+    """The server spans still open. gunicorn abandons a request that outlasts
+    graceful_timeout when the worker exits; its server span, never ended, was
+    never exported and the trace lost its service-c part. stop() ends them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # By span id: on_end receives a ReadableSpan copy, not the Span itself.
+        self._open: dict[tuple[int, int], Span] = {}
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if span.kind is SpanKind.SERVER:
+            with self._lock:
+                self._open[_key(span)] = span
+
+    def on_end(self, span: ReadableSpan) -> None:
+        with self._lock:
+            self._open.pop(_key(span), None)
+
+    def end_all(self) -> int:
+        """End every server span still open, marked as interrupted; returns how many."""
+        with self._lock:
+            spans, self._open = list(self._open.values()), {}
+        for span in spans:
+            span.set_attribute(INTERRUPTED_ATTRIBUTE, True)
+            span.set_status(Status(StatusCode.ERROR, INTERRUPTED_DESCRIPTION))
+            span.end()
+        return len(spans)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _key(span: ReadableSpan) -> tuple[int, int]:
+    return span.context.trace_id, span.context.span_id
+
+
 _provider: TracerProvider | None = None
 _open_server_spans = OpenServerSpans()
 
@@ -79,7 +124,7 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     set_global_response_propagator(TraceResponsePropagator())
 
     RequestsInstrumentor().instrument(tracer_provider=provider)
-    # Only stamp trace ids on log records: no format change (logging_config.py
+    # Only stamp trace ids on log records: no format change (app/logging_config.py
     # owns the format) and no OpenTelemetry log handler on the root logger,
     # which would export every line a second time as an OTLP log.
     LoggingInstrumentor().instrument(
@@ -92,9 +137,19 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     return provider
 
 
+# Health checks are never traced (docs/contract.md, "Logs"): the probes poll
+# them every few seconds and would flood the store. The instrumentation
+# matches this against the request's URL, its path decoded: /health, any query.
+HEALTH_CHECK_URL = r"^[a-z]+://[^/]+/health(\?|$)"
+
+
 def instrument_app(app: Flask) -> None:
-    """Server spans for `app`. Called by create_app before the app adds its own hooks."""
-    FlaskInstrumentor.instrument_app(app)
+    """Server spans for `app`. Called by create_app before the app adds its own hooks.
+
+    The exclusion is an argument, not an OTEL_PYTHON_FLASK_EXCLUDED_URLS
+    default: it is a contract rule, written in code as in the other two
+    services, which no deployment setting may turn off in one of them."""
+    FlaskInstrumentor.instrument_app(app, excluded_urls=HEALTH_CHECK_URL)
 
 
 def stop() -> None:
@@ -129,8 +184,7 @@ def _export_processor() -> SpanProcessor | None:
         return None
     if exporter not in ("", "otlp"):
         _log.warning("only otlp and none are supported, exporting with otlp", extra={"OTEL_TRACES_EXPORTER": exporter})
-    # Strings made encodable once per batch (telemetry_utf8.py), then
-    # retried while a retry can help (telemetry_export.py).
+    # Strings made encodable once per batch, then retried while a retry can help (export.py).
     return BatchSpanProcessor(ValidUtf8SpanExporter(RetryingSpanExporter(_otlp_exporter())))
 
 

@@ -30,7 +30,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from app.config import Settings
 from app.protocol_rules import METHOD_NOT_IMPLEMENTED_MESSAGE, VERSION_NOT_SUPPORTED_MESSAGE
 from app.request_context import mint_x_trace_id
-from logging_config import bind_x_trace_id, unbind_x_trace_id
+from app.logging_config import bind_x_trace_id, unbind_x_trace_id
 
 
 

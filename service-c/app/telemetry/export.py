@@ -1,13 +1,21 @@
-"""Span export that outlasts a Collector outage, and says so in three lines.
+"""Span export: every string made encodable, then retried through a Collector outage.
 
-Why: the SDK's batch processor hands each batch to the exporter once. The
-OTLP/HTTP exporter retries a refused connection only within
-OTEL_EXPORTER_OTLP_TIMEOUT (10 s) and then the batch is gone; meanwhile the
-processor's queue is a deque that evicts its *oldest* span when full
+ValidUtf8SpanExporter: a Python str can hold lone surrogates, and UTF-8
+cannot encode them. JSON decodes the escape "\\ud800" to one, and
+surrogateescape (os.environ, file names) turns each byte it could not decode
+into one. The OTLP exporter then fails to encode the whole batch ("surrogates
+not allowed"), or drops the attribute with an error line. Each is replaced
+with U+FFFD in every string the encoder reads. WSGI hands paths and headers
+over as latin1 text, which always encodes (User-Agent bytes ff fe become "ÿþ").
+
+RetryingSpanExporter: the SDK's batch processor hands each batch to the
+exporter once. The OTLP/HTTP exporter retries a refused connection only
+within OTEL_EXPORTER_OTLP_TIMEOUT (10 s) and then the batch is gone; meanwhile
+the processor's queue is a deque that evicts its *oldest* span when full
 (OTEL_BSP_MAX_QUEUE_SIZE, 2048 by default). So an outage kept only its last
 ~14 s of spans, and every attempt logged a warning.
 
-RetryingSpanExporter keeps the batch and tries again with backoff until
+It keeps the batch and tries again with backoff until
 OTEL_BSP_EXPORT_TIMEOUT (which the Python processor reads but does not use)
 has passed since the batch was handed over. The processor's worker thread
 waits meanwhile, so new spans collect in its queue, which is the memory bound.
@@ -24,12 +32,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Link, Status
+from opentelemetry.util.types import AnyValue, Attributes
 
 MSG_FAILING = "span export failing"
 MSG_STILL_FAILING = "span export still failing"
@@ -199,3 +210,89 @@ def _export_timeout_from_env() -> float:
         _log.warning("ignoring invalid OTEL_BSP_EXPORT_TIMEOUT %r", raw)
         millis = DEFAULT_EXPORT_TIMEOUT_MS
     return max(millis, 0.0) / 1000
+
+
+# The only code points a str can hold that UTF-8 cannot encode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_utf8(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+class ValidUtf8SpanExporter(SpanExporter):
+    """Hands `exporter` every span with encodable strings. It goes in front of
+    the retrying exporter, so each batch is checked once, not per attempt."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self._exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._exporter.export([valid_utf8_span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+
+def valid_utf8_span(span: ReadableSpan) -> ReadableSpan:
+    """`span` itself when all its strings encode, else a copy with each surrogate replaced.
+
+    A copy does not carry the dropped-attribute counts over.
+    """
+    if not any(_SURROGATE.search(text) for text in _strings(span)):
+        return span
+    return ReadableSpan(
+        name=valid_utf8(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_valid_attributes(span.attributes),
+        events=[Event(valid_utf8(event.name), _valid_attributes(event.attributes), event.timestamp)
+                for event in span.events],
+        links=[Link(link.context, _valid_attributes(link.attributes)) for link in span.links],
+        kind=span.kind,
+        status=Status(span.status.status_code, valid_utf8(span.status.description or "") or None),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _strings(span: ReadableSpan) -> Iterator[str]:
+    yield span.name
+    yield span.status.description or ""
+    yield from _attribute_strings(span.attributes)
+    for event in span.events:
+        yield event.name
+        yield from _attribute_strings(event.attributes)
+    for link in span.links:
+        yield from _attribute_strings(link.attributes)
+
+
+def _attribute_strings(value: Attributes | AnyValue) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield key
+            yield from _attribute_strings(inner)
+    elif isinstance(value, Sequence) and not isinstance(value, bytes):
+        for inner in value:
+            yield from _attribute_strings(inner)
+
+
+def _valid_attributes(attributes: Attributes) -> dict[str, AnyValue]:
+    return {valid_utf8(key): _valid_value(value) for key, value in (attributes or {}).items()}
+
+
+def _valid_value(value: AnyValue) -> AnyValue:
+    if isinstance(value, str):
+        return valid_utf8(value)
+    if isinstance(value, Mapping):
+        return _valid_attributes(value)
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return tuple(_valid_value(inner) for inner in value)
+    return value

@@ -39,7 +39,7 @@ from functools import partial
 from gunicorn.asgi.parser import ParseError, PythonProtocol
 
 from app import MAX_BODY_BYTES
-from protocol_refusals import JsonErrorWorker, RequestTimeout
+from app.server.protocol_refusals import JsonErrorWorker, RequestTimeout
 
 # docs/contract.md, "Slow clients". The head's clock starts when the server
 # waits for it: a new connection's accept, or the first byte of the next

@@ -4,7 +4,7 @@ optionally the span's log lines.
 
 rich decides about colour: none when the output is not a terminal or NO_COLOR
 is set. The width is the console's; print_trace(fit_labels=True) widens it so
-that no label is cut (tools/trace.py does so off a terminal, unless COLUMNS is set).
+that no label is cut (the command does so off a terminal, unless COLUMNS is set).
 Everything colour says is also said in text (ERROR, ✗), so plain output loses nothing.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from rich.bar import Bar
 from rich.console import Console, Group, RenderableType
@@ -26,6 +27,8 @@ SERVICE_COLOURS = ("cyan", "green", "magenta", "blue", "yellow")  # red is kept 
 ERROR_STYLE = "bold red"
 STATUS_WIDTH = 4
 DURATION_WIDTH = 9
+FIXED_COLUMNS = STATUS_WIDTH + DURATION_WIDTH + 3  # and the three gaps between the four columns
+MIN_LABEL_COLUMNS = 16
 MIN_BAR_COLUMNS = 12
 PIPED_BAR_COLUMNS = 40
 
@@ -106,23 +109,29 @@ def clock(timestamp: str) -> str:
     return re.sub(r"(Z|[+-]00:00)$", "", timestamp[11:])[:12]
 
 
-def _log_line(row: Row, line: dict) -> Table:
-    text = Text(f"{clock(line.get('timestamp', '')):<12} {line.get('service', ''):<9} {line.get('level', ''):<5} ",
+LOG_IDS = ("trace_id", "span_id", "x_trace_id")
+
+
+def log_text(line: dict, stamp: Callable[[str], str] = clock, hidden: tuple[str, ...] = LOG_IDS) -> Text:
+    """One log line: when (`stamp` of its timestamp), process, level, message, then its other fields but `hidden`."""
+    text = Text(f"{stamp(line.get('timestamp', '')):<12} {line.get('service', ''):<9} {line.get('level', ''):<5} ",
                 style="dim")
     text.append(str(line.get("message", "")))
-    extra = {k: v for k, v in line.items()
-             if k not in ("timestamp", "level", "service", "message", "trace_id", "span_id", "x_trace_id")}
+    extra = {k: v for k, v in line.items() if k not in ("timestamp", "level", "service", "message", *hidden)}
     if extra:
         text.append(" " + " ".join(f"{k}={v}" for k, v in extra.items()), style="dim")
-    return _detail(_detail_indent(row) + "│ ", text)
+    return text
+
+
+def _label_columns(trace: Trace) -> int:
+    return max(MIN_LABEL_COLUMNS, *(label(row).cell_len for row in build(trace, 1).rows))
 
 
 def layout_for(trace: Trace, width: int, logs: list[dict] | None = None) -> tuple[Layout, int]:
     """The layout for a `width`-column screen and the width of its label column."""
-    longest = max(label(row).cell_len for row in build(trace, 1).rows)
-    fixed = STATUS_WIDTH + DURATION_WIDTH + 3  # three gaps between four columns
-    label_width = max(16, min(longest, (width - fixed) * 3 // 5))  # the bars keep at least 2/5
-    bar_columns = max(MIN_BAR_COLUMNS, width - fixed - label_width)
+    # The bars keep at least 2/5 of what the fixed columns leave.
+    label_width = min(_label_columns(trace), max(MIN_LABEL_COLUMNS, (width - FIXED_COLUMNS) * 3 // 5))
+    bar_columns = max(MIN_BAR_COLUMNS, width - FIXED_COLUMNS - label_width)
     return build(trace, bar_columns, logs), label_width
 
 
@@ -139,26 +148,19 @@ def renderable(layout: Layout, label_width: int, verdict: Verdict | None = None)
                             f"{row.duration_ms:.1f}", bar], label_width, layout.bar_columns))
         if row.error:
             parts.append(_detail(_detail_indent(row), Text(f"ERROR {row.error.text()}", style="red")))
-        parts.extend(_log_line(row, line) for line in row.logs)
+        parts.extend(_detail(_detail_indent(row) + "│ ", log_text(line)) for line in row.logs)
     if layout.unjoined_logs:
         parts.append(Text("\nlog lines of this request that no span of the trace owns:", style="bold"))
-        parts.extend(Text(f"  {clock(line.get('timestamp', '')):<12} {line.get('service', ''):<9} "
-                          f"{line.get('level', ''):<5} {line.get('message', '')}", style="dim")
-                     for line in layout.unjoined_logs)
+        parts.extend(_detail("  ", log_text(line)) for line in layout.unjoined_logs)
     return Group(*parts)
-
-
-def unwrapped_width(trace: Trace) -> int:
-    """Off a terminal (a pipe, a file): every label whole, and bars of PIPED_BAR_COLUMNS."""
-    longest = max(label(row).cell_len for row in build(trace, 1).rows)
-    return max(longest, 16) + STATUS_WIDTH + DURATION_WIDTH + 3 + PIPED_BAR_COLUMNS
 
 
 def print_trace(console: Console, trace: Trace, verdict: Verdict | None = None,
                 logs: list[dict] | None = None, fit_labels: bool = False) -> Layout:
-    """fit_labels: widen the console so that no label is cut (output to a pipe or a file)."""
+    """fit_labels: widen the console so that no label is cut, with bars of PIPED_BAR_COLUMNS
+    (output to a pipe or a file)."""
     if fit_labels:
-        console.width = unwrapped_width(trace)
+        console.width = _label_columns(trace) + FIXED_COLUMNS + PIPED_BAR_COLUMNS
     layout, label_width = layout_for(trace, console.width, logs)
     console.print(renderable(layout, label_width, verdict))
     return layout

@@ -7,7 +7,7 @@ equals a name of CREDENTIAL_PARAMETERS (ASCII, any case); its value, up to the
 next `&` or white space, becomes `REDACTED`. Everything else stays byte for
 byte, so a redacted URL still shows which parameters were sent.
 
-`RedactingSpanProcessor` wraps the processor that exports (telemetry.py) and
+`RedactingSpanProcessor` wraps the processor that exports (tracing.py) and
 hands it a redacted copy of every finished span. Redacting at the end, in one
 place, is what covers everything:
 - `url.query`, `url.full`, `http.target`, `http.url` of server (Flask/WSGI)
