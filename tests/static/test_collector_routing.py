@@ -21,7 +21,9 @@ ROUTING_RULES = {
     # Retries and the queue at the exporter's own level, so a batch is routed
     # again over the samplers known at the time; none per sampler, where a
     # removed sampler's batches were dropped with it.
+    "retry_on_failure.enabled": True,
     "retry_on_failure.max_elapsed_time": "0s",
+    "sending_queue.enabled": True,
     "sending_queue.queue_size": 5000,
     "protocol.otlp.retry_on_failure.enabled": False,
     "protocol.otlp.sending_queue.enabled": False,
