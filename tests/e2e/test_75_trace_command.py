@@ -88,8 +88,10 @@ def test_logs_are_drawn_beneath_their_spans(run_scenario, stack):
 
 
 def test_test_demo_tree_draws_each_scenario(stack):
+    # The trace command it runs reads the store where this stack keeps it (on a cluster, not on .env's port).
     result = subprocess.run([str(REPO / "test-demo.sh"), "--gateway", stack.gateway_url, "--tree", "parallel"],
-                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+                            env={**os.environ, "TRACE_STORE_URL": stack.store.base_url})
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^PASS  parallel ", result.stdout, re.M), result.stdout
     assert re.search(r"^complete\s+yes: .* scenario 'parallel'", result.stdout, re.M), result.stdout
