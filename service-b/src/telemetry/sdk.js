@@ -15,6 +15,7 @@ const {
   W3CBaggagePropagator,
   diagLogLevelFromString,
   getBooleanFromEnv,
+  getNumberFromEnv,
   getStringListFromEnv,
   setGlobalErrorHandler,
 } = require('@opentelemetry/core');
@@ -105,9 +106,17 @@ function tracesExported(warn) {
   return true;
 }
 
+// The exporter's own timeout starts once the socket is connected, so a connect
+// to a Collector pod that has just gone away waited for the kernel's SYN
+// retries (about 2 min). The agent's socket timeout also bounds the connect.
+function exportTimeoutMs() {
+  return getNumberFromEnv('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ?? getNumberFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT') ?? 10000;
+}
+
 function otlpExport(logger) {
+  const exporter = new OTLPTraceExporter({ httpAgentOptions: { keepAlive: true, timeout: exportTimeoutMs() } });
   return {
-    traceExporter: new RetryingSpanExporter(new OTLPTraceExporter(), new ExportHealth(logger)),
+    traceExporter: new RetryingSpanExporter(exporter, new ExportHealth(logger)),
   };
 }
 
