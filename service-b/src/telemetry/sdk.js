@@ -113,10 +113,14 @@ function exportTimeoutMs() {
   return getNumberFromEnv('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ?? getNumberFromEnv('OTEL_EXPORTER_OTLP_TIMEOUT') ?? 10000;
 }
 
+/** The OTLP exporter, configured by the standard environment. */
+function otlpTraceExporter() {
+  return new OTLPTraceExporter({ httpAgentOptions: { keepAlive: true, timeout: exportTimeoutMs() } });
+}
+
 function otlpExport(logger) {
-  const exporter = new OTLPTraceExporter({ httpAgentOptions: { keepAlive: true, timeout: exportTimeoutMs() } });
   return {
-    traceExporter: new RetryingSpanExporter(exporter, new ExportHealth(logger)),
+    traceExporter: new RetryingSpanExporter(otlpTraceExporter(), new ExportHealth(logger)),
   };
 }
 
@@ -169,4 +173,4 @@ function startTelemetry({ spanProcessors } = {}) {
   return sdk;
 }
 
-module.exports = { startTelemetry, tracesExported };
+module.exports = { startTelemetry, tracesExported, otlpTraceExporter };
