@@ -39,10 +39,15 @@ bench:  ## starts the native stack, measures, writes docs/performance.md and its
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
 	.venv/bin/python benchmarks/report.py $(BENCH_ARGS)
 
+# `make compose-check COMPOSE_CHECK_ARGS=--ci` / `make kube-check KUBE_CHECK_ARGS=--ci`: what CI runs
+# within its 40 minutes (docs/compose.md, docs/kubernetes.md).
+COMPOSE_CHECK_ARGS ?=
+KUBE_CHECK_ARGS ?=
+
 compose-check:  ## needs Docker: validators, compose stack up, e2e and chaos suites on Tempo, Loki/Prometheus/Grafana checks, down
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
-	.venv/bin/python -m tools.compose_check
+	.venv/bin/python -m tools.compose_check $(COMPOSE_CHECK_ARGS)
 
 kube-check:  ## needs ../shared/kube and Docker: images into the cluster, helm install, e2e, routing and chaos on the cluster, uninstall
 	$(PYTHON) -c "import tools.run_tests as t; t.bootstrap_tooling()"
-	.venv/bin/python -m tools.kube_check
+	.venv/bin/python -m tools.kube_check $(KUBE_CHECK_ARGS)

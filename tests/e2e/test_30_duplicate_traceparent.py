@@ -18,6 +18,10 @@ from tests.support.polling import NotYet, poll_until
 from tests.support.store_waits import has_span, wait_for_trace
 from tools.native.stack import SERVICES
 
+# One service's own input handling, through its direct URL: the same code in
+# every run mode (CI runs it natively; tools/compose_check --ci leaves it out).
+pytestmark = pytest.mark.service_input
+
 REJECTED_EVENT = "app.traceparent.rejected"
 REJECTED_VALUE = "app.traceparent.value"
 REJECTED_COUNT = "app.traceparent.rejected_count"

@@ -18,6 +18,10 @@ from tests.support import raw_http
 from tests.support.ids import OTEL_TRACE_ID
 from tools.native.stack import SERVICES
 
+# One service's own input handling, through its direct URL: the same code in
+# every run mode (CI runs it natively; tools/compose_check --ci leaves it out).
+pytestmark = pytest.mark.service_input
+
 # docs/contract.md, "Input rules" and "W3C conformance endpoint".
 MAX_CONFORMANCE_CALLS = 32
 MAX_BODY = 64 * 1024

@@ -28,6 +28,10 @@ import requests
 from tests.support.polling import NotYet, poll_until
 from tools.native.stack import SERVICES
 
+# One service's own input handling, through its direct URL: the same code in
+# every run mode (CI runs it natively; tools/compose_check --ci leaves it out).
+pytestmark = pytest.mark.service_input
+
 # docs/contract.md, "Slow clients".
 HEAD_S = 5
 BODY_S = 10
