@@ -130,17 +130,27 @@ def collector_down(chaos: Chaos) -> Figures:
         return after_the_fault(figures, chaos, load, ended)
 
 
-def collector_restart(chaos: Chaos) -> Figures:
-    """SIGTERM, then start at once: the services' exports fail only for the gap."""
-    figures = Figures("collector restart")
-    with chaos.load("chaos-collector-restart") as load:
-        load.wait_answered(WARM_UP_ANSWERS, since=0)
-        began = time.monotonic()
-        chaos.stack.stop("collector")
-        chaos.stack.start("collector")
-        ended = time.monotonic()
-        figures.outage_s = ended - began
-        return after_the_fault(figures, chaos, load, ended)
+def restart(role: str, title: str) -> Callable[[Chaos], Figures]:
+    """SIGTERM, then start at once (on Kubernetes: the pod deleted, its
+    replacement Ready): the services' exports fail only for the gap."""
+    def run(chaos: Chaos) -> Figures:
+        figures = Figures(title)
+        with chaos.load(f"chaos-{role}-restart") as load:
+            load.wait_answered(WARM_UP_ANSWERS, since=0)
+            began = time.monotonic()
+            chaos.stack.stop(role)
+            chaos.stack.start(role)
+            ended = time.monotonic()
+            figures.outage_s = ended - began
+            return after_the_fault(figures, chaos, load, ended)
+    return run
+
+
+collector_restart = restart("collector", "collector restart")
+# One sampling pod of two deleted (Kubernetes): at SIGTERM it decides the traces
+# it holds and drains its queue; the routing tier retries what that pod did not
+# take over the pods its resolver knows then.
+sampler_restart = restart("sampler", "sampling pod deleted")
 
 
 def queue_survives_collector_restart(chaos: Chaos) -> Figures:
@@ -196,22 +206,6 @@ def store_restart(chaos: Chaos) -> Figures:
         figures.notes.append(f"{sum(r.started < began for r in load.sent)} request(s) sent before the deletion "
                              "not counted: their traces were on the deleted pod's disk")
         return after_the_fault(figures, chaos, load, ended, counted_from=began)
-
-
-def sampler_restart(chaos: Chaos) -> Figures:
-    """One of the sampling Collectors' pods deleted under load (Kubernetes): on
-    SIGTERM it decides the traces it holds and exports them; the routing tier
-    re-resolves the headless Service and sends the next traces to the pods that
-    remain, then to the new one."""
-    figures = Figures("sampling pod deleted")
-    with chaos.load("chaos-sampler-restart") as load:
-        load.wait_answered(WARM_UP_ANSWERS, since=0)
-        began = time.monotonic()
-        chaos.stack.stop("sampler")
-        chaos.stack.start("sampler")
-        ended = time.monotonic()
-        figures.outage_s = ended - began
-        return after_the_fault(figures, chaos, load, ended)
 
 
 def service_sigterm(service: str) -> Callable[[Chaos], Figures]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from tools.native.settings import REPO
 
@@ -30,27 +32,38 @@ def missing_images() -> list[str]:
     return [line.split()[1] for line in result.stdout.splitlines() if line.startswith("MISSING")]
 
 
-def main() -> int:
+@contextmanager
+def running_engine(stage: str) -> Iterator[bool]:
+    """Whether a Docker engine answers, starting an installed one that is not
+    running (and stopping it again after); says in one line why not."""
     started_here = False
     if not engine_answers():
         if not (STANDINS / "engine.sh").is_file() or not (STANDINS_HOME / "bin" / "dockerd").is_file():
-            print("compose stage: not run: no Docker engine on this machine (../shared/standins/README.md builds one)")
-            return 0
+            print(f"{stage}: not run: no Docker engine on this machine (../shared/standins/README.md builds one)")
+            yield False
+            return
         subprocess.run(["bash", str(STANDINS / "engine.sh"), "start"], check=True)
         started_here = True
     try:
         if not engine_answers():
-            print("compose stage: FAILED: the Docker engine did not answer after engine.sh start")
-            return 1
+            print(f"{stage}: FAILED: the Docker engine did not answer after engine.sh start")
+            raise SystemExit(1)
+        yield True
+    finally:
+        if started_here:
+            subprocess.run(["bash", str(STANDINS / "engine.sh"), "stop"])
+
+
+def main() -> int:
+    with running_engine("compose stage") as running:
+        if not running:
+            return 0
         lacking = [image for image in missing_images() if not image.startswith(ALLOWED_MISSING)]
         if lacking:
             print(f"compose stage: not run: images not on this machine: {', '.join(lacking)} "
                   "(../shared/standins/images.sh builds them)")
             return 0
         return subprocess.run(["make", "compose-check", "COMPOSE_CHECK_ARGS=--ci"], cwd=REPO).returncode
-    finally:
-        if started_here:
-            subprocess.run(["bash", str(STANDINS / "engine.sh"), "stop"])
 
 
 if __name__ == "__main__":

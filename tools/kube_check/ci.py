@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tools.compose_check.ci import STANDINS, STANDINS_HOME, engine_answers
+from tools.compose_check.ci import running_engine
 from tools.native.settings import REPO
 
 from .run import prerequisites
@@ -30,23 +30,14 @@ def main() -> int:
             print(f"kube stage: not run: {left / 60:.0f} min left of CI's {BUDGET_S // 60}-minute budget, the stage "
                   f"takes up to {STAGE_S // 60} (`make kube-check` runs it)")
             return 0
-    started_here = False
-    if not engine_answers():
-        if not (STANDINS_HOME / "bin" / "dockerd").is_file():
-            print("kube stage: not run: no Docker engine on this machine to build the images "
-                  "(../shared/standins/README.md builds one)")
+    with running_engine("kube stage") as running:
+        if not running:
             return 0
-        subprocess.run(["bash", str(STANDINS / "engine.sh"), "start"], check=True)
-        started_here = True
-    try:
         why = prerequisites()
         if why:
             print(f"kube stage: not run: {why}")
             return 0
         return subprocess.run(["make", "kube-check", "KUBE_CHECK_ARGS=--ci"], cwd=REPO).returncode
-    finally:
-        if started_here:
-            subprocess.run(["bash", str(STANDINS / "engine.sh"), "stop"])
 
 
 if __name__ == "__main__":
