@@ -125,10 +125,6 @@ def run_together(chains: list[list[Callable[[], None]]]) -> None:
     """
     ABORT.clear()
     failures: list[BaseException] = []
-    # Waited on instead of Thread.join(): a join cut short by Ctrl-C can mark the
-    # thread finished while it runs (python/cpython#90882), and the build would
-    # exit while a step still stops its command, orphaning it.
-    finished = [threading.Event() for _ in chains]
 
     def run_chain(chain: list[Callable[[], None]], done: threading.Event) -> None:
         try:
@@ -142,15 +138,25 @@ def run_together(chains: list[list[Callable[[], None]]]) -> None:
         finally:
             done.set()
 
-    for chain, done in zip(chains, finished):
-        threading.Thread(target=run_chain, args=(chain, done)).start()
+    # Each chain's end is an Event, waited on instead of Thread.join(): a join cut
+    # short by Ctrl-C can mark the thread finished while it runs (python/cpython#90882),
+    # and the build would exit while a step still stops its command, orphaning it.
+    # The threads start inside the try: a Ctrl-C that lands while they start (a
+    # busy machine) must stop the ones already running too.
+    running: list[tuple[threading.Thread, threading.Event]] = []
     try:
-        for done in finished:
+        for chain in chains:
+            done = threading.Event()
+            thread = threading.Thread(target=run_chain, args=(chain, done))
+            running.append((thread, done))
+            thread.start()
+        for _, done in running:
             done.wait()
     except BaseException:  # Ctrl-C: stop every command before leaving
         ABORT.set()
-        for done in finished:
-            done.wait()
+        for thread, done in running:
+            if thread.ident is not None:  # started
+                done.wait()
         raise
     if failures:
         raise failures[0]
