@@ -105,7 +105,10 @@ def test_ctrl_c_stops_every_step(tmp_path):
     pids.mkdir()
     child = ("import os, pathlib, time; "
              f"pathlib.Path({str(pids)!r}, str(os.getpid())).touch(); time.sleep(60)")
-    build = ("import sys; from tools.native import commands; "
+    # Ctrl-C's handler set explicitly: a runner started as a script's background
+    # job hands its children SIGINT ignored, and Python then installs none.
+    build = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "from tools.native import commands; "
              f"step = lambda name: lambda: commands.run(name, [sys.executable, '-c', {child!r}]); "
              "commands.run_together([[step('jaeger')], [step('collector')]])")
     process = subprocess.Popen([sys.executable, "-c", build], cwd=REPO, stdout=subprocess.DEVNULL,
