@@ -51,9 +51,7 @@ from tools.native.stack import START_ORDER  # noqa: E402
 from tools.scenario_table import load_scenarios, scenario_names, select  # noqa: E402
 
 STAGES = ("memory", "queryable", "latency", "throughput", "completeness", "tracing-cost")
-NEEDS_SATURATION = {"throughput", "completeness", "tracing-cost"}
 DOC = REPO / "docs" / "performance.md"
-PLOTS = REPO / "docs" / "performance"
 CURVE_FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0, 1.2)
 COMPLETENESS_FRACTIONS = (("half", 0.5), ("90 %", 0.9))
 
