@@ -20,7 +20,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -197,23 +196,6 @@ func (s *otlpSink) requestCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-// spans returns every span received, by name.
-func (s *otlpSink) spans() map[string][]*tracepb.Span {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	byName := map[string][]*tracepb.Span{}
-	for _, request := range s.received {
-		for _, rs := range request.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				for _, span := range ss.Spans {
-					byName[span.Name] = append(byName[span.Name], span)
-				}
-			}
-		}
-	}
-	return byName
 }
 
 // startOTLPSink serves sink on a loopback port and returns an otlptracehttp
