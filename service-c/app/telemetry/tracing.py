@@ -35,7 +35,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from app.telemetry.export import RetryingSpanExporter, ValidUtf8SpanExporter
-from app.telemetry.redaction import RedactingSpanProcessor
 from app.telemetry.strict_propagation import StrictTraceContextPropagator
 
 # How long a stopping worker waits for its last spans to be exported. With the
@@ -114,8 +113,7 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     provider.add_span_processor(_open_server_spans)
     processor = span_processor or _export_processor()
     if processor is not None:
-        # Every span is redacted on its way to the exporter (redaction.py).
-        provider.add_span_processor(RedactingSpanProcessor(processor))
+        provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
