@@ -37,11 +37,15 @@ def test_no_header_on_the_server_span_and_no_credential_in_a_log_line(client, sp
                 if SECRET in repr(line) or HEADER_SECRET in repr(line) or "?" in line.get("route", "")]
 
 
-def test_a_failed_calls_url_is_in_no_log_line(client, spans, log_lines, recording_server):
-    calls = [{"url": f"{recording_server.url}/callback?access_token={SECRET}&x=1", "arguments": []},
+def test_urls_are_recorded_as_sent_and_in_no_log_line(client, spans, log_lines, recording_server):
+    # `sig` makes the instrumentation re-encode the query; the `?` and `;` must stay for the Collector's rule.
+    sent = f"{recording_server.url}/callback?sig={SECRET}&next=/a?token={SECRET}&x=1;secret={SECRET}"
+    calls = [{"url": sent, "arguments": []},
              {"url": f"http://127.0.0.1:9/unreachable?sig={SECRET}", "arguments": []}]
 
     assert client.post("/test", json=calls).status_code == 200
+
+    assert of_kind(spans, SpanKind.CLIENT)[0].attributes["url.full"] == sent
 
     # The failed call quotes its URL in its exception event and status description, for the Collector to redact.
     failed = of_kind(spans, SpanKind.CLIENT)[1]
