@@ -23,64 +23,25 @@ bounded by count and time; traffic goes to loopback only.
 from __future__ import annotations
 
 import argparse
-import sys
 import json
-import threading
+import math
+import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.processes import stopped_on_exit  # noqa: E402
+from tests.chaos.load import Load, Sent  # noqa: E402
 from tests.stores.jaeger import JaegerStore  # noqa: E402
+from tests.support.polling import NotYet, PollTimeout, poll_until  # noqa: E402
 from tests.support.trace_tree import dangling_parents, tree_differences  # noqa: E402
 from tools.native.stack import SERVICES, NativeStack  # noqa: E402
 from tools.scenario_table import load_scenarios, select  # noqa: E402
 
 SCENARIO = "parallel"
-REQUEST_TIMEOUT_S = 10
-SENDER_THREADS = 16
 POLL_INTERVAL_S = 2.0
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, no proxy
-
-
-@dataclass
-class Sent:
-    x_trace_id: str
-    phase: str  # before / during / after
-    status: int | None = None
-    otel_trace_id: str = ""
-
-
-def send(gateway: str, path: str, item: Sent) -> None:
-    request = urllib.request.Request(gateway + path, headers={"X-Trace-ID": item.x_trace_id})
-    try:
-        with OPENER.open(request, timeout=REQUEST_TIMEOUT_S) as response:
-            item.status = response.status
-            item.otel_trace_id = json.loads(response.read()).get("otel_trace_id", "")
-    except urllib.error.HTTPError as error:
-        item.status = error.code
-    except (urllib.error.URLError, OSError, ValueError):
-        item.status = None
-
-
-def drive_load(gateway: str, path: str, rate: float, phase_of: dict, stop_at: float, run_id: str,
-               limit: int, sent: list[Sent]) -> None:
-    """Send at `rate` per second until `stop_at` (monotonic) or `limit` requests, appending to `sent`."""
-    began = time.monotonic()
-    with ThreadPoolExecutor(max_workers=SENDER_THREADS) as pool:
-        for n in range(limit):
-            due = began + n / rate
-            if due >= stop_at:
-                break
-            time.sleep(max(0.0, due - time.monotonic()))
-            item = Sent(f"outage-{run_id}-{n:05d}", phase_of["phase"])
-            sent.append(item)
-            pool.submit(send, gateway, path, item)
 
 
 def judge(store: JaegerStore, tree: dict, item: Sent) -> tuple[str, Counter]:
@@ -139,78 +100,81 @@ def main() -> int:
     tree, want = scenario["tree"], expected_spans(scenario["tree"])
     stack = NativeStack.from_repo()
     try:
-        stack.build()
-        stack.start(build_first=False)
-        store = JaegerStore(stack.store_url)
-        gateway = stack.gateway_url
-        run_id = time.strftime("%H%M%S")
-        phase = {"phase": "before"}
-        total_s = args.before + args.outage + args.after
-        began = time.monotonic()
-        sent: list[Sent] = []
-        load = threading.Thread(target=drive_load, args=(
-            gateway, scenario["path"], args.rate, phase, began + total_s, run_id, int(total_s * args.rate) + 1, sent))
-        load.start()
+        with stopped_on_exit(stack):
+            stack.build()
+            stack.start(build_first=False)
+            store = JaegerStore(stack.store_url)
+            total_s = args.before + args.outage + args.after
+            began = time.monotonic()
+            with Load(stack.gateway_url, scenario["path"], f"outage-{time.strftime('%H%M%S')}", rate=args.rate,
+                      limit=math.ceil(total_s * args.rate)) as load:
+                time.sleep(args.before)  # the schedule of the phases, not a wait for a state
+                down_at = time.monotonic()
+                for name in SERVICES:
+                    log_offsets[name] = stack.log_path(name).stat().st_size
+                print(f"t={time.monotonic() - began:5.1f}s stopping the Collector "
+                      f"(exit code {stack.stop_component('collector')})")
+                time.sleep(max(0.0, began + args.before + args.outage - time.monotonic()))
+                stack.start_component("collector")
+                back_at = time.monotonic()
+                for name in SERVICES:
+                    log_ends[name] = stack.log_path(name).stat().st_size
+                up_at = time.monotonic()
+                print(f"t={back_at - began:5.1f}s Collector started again")
 
-        time.sleep(args.before)
-        phase["phase"] = "during"
-        for name in SERVICES:
-            log_offsets[name] = stack.log_path(name).stat().st_size
-        print(f"t={time.monotonic() - began:5.1f}s stopping the Collector (exit code {stack.stop_component('collector')})")
-        time.sleep(max(0.0, began + args.before + args.outage - time.monotonic()))
-        stack.start_component("collector")
-        back_at = time.monotonic()
-        for name in SERVICES:
-            log_ends[name] = stack.log_path(name).stat().st_size
-        phase["phase"] = "after"
-        print(f"t={back_at - began:5.1f}s Collector started again")
+                def phase(record: Sent) -> str:
+                    return "before" if record.started < down_at else "during" if record.started < up_at else "after"
 
-        # Judged while the load goes on, so the recovery time of the outage's
-        # traces is measured from the Collector's return, not from the load's end.
-        verdicts: dict[str, tuple[str, Counter]] = {}
-        settle_end = time.monotonic() + args.after + args.settle
-        outage_complete_at = None
-        while time.monotonic() < settle_end:
-            answered = [item for item in list(sent) if item.status is not None or not load.is_alive()]
-            for item in answered:
-                if verdicts.get(item.x_trace_id, ("",))[0] != "complete":
-                    verdicts[item.x_trace_id] = judge(store, tree, item)
-            during = [verdicts.get(i.x_trace_id, ("",))[0] for i in sent if i.phase == "during"]
-            if outage_complete_at is None and during and all(v == "complete" for v in during):
-                outage_complete_at = time.monotonic()
-            if not load.is_alive() and len(verdicts) == len(sent) and all(v[0] == "complete" for v in verdicts.values()):
-                break
-            time.sleep(POLL_INTERVAL_S)
-        load.join(timeout=60)
-        for item in sent:
-            verdicts.setdefault(item.x_trace_id, judge(store, tree, item))
+                # Judged while the load goes on, so the recovery time of the outage's
+                # traces is measured from the Collector's return, not from the load's end.
+                verdicts: dict[str, tuple[str, Counter]] = {}
+                outage_complete_at = None
 
-        print(f"\n{SCENARIO} at {args.rate:g} req/s; Collector down {args.outage:g} s "
-              f"after {args.before:g} s, then {args.after:g} s more load")
-        print(f"  {'phase':<7} {'sent':>5} {'200':>5} {'complete':>9} {'partial':>8} {'missing':>8}  missing spans per service")
-        for name in ("before", "during", "after", "all"):
-            items = [i for i in sent if name in (i.phase, "all")]
-            kinds = Counter(verdicts[i.x_trace_id][0] for i in items)
-            lost = Counter()
-            for i in items:
-                present = verdicts[i.x_trace_id][1]
-                lost.update({s: max(0, want[s] - present[s]) for s in want})
-            lost_text = ", ".join(f"{s} {lost[s]}" for s in sorted(want)) or "-"
-            print(f"  {name:<7} {len(items):>5} {sum(i.status == 200 for i in items):>5} {kinds['complete']:>9} "
-                  f"{kinds['partial']:>8} {kinds['missing']:>8}  {lost_text}")
-        if outage_complete_at is None:
-            print(f"  the outage's traces were not all complete when polling stopped ({args.settle:g} s after the load)")
-        else:
-            print(f"  the outage's traces were all complete {outage_complete_at - back_at:.1f} s after the "
-                  f"Collector's return (polled every {POLL_INTERVAL_S:g} s)")
-        stack.stop()
+                def settled() -> bool | NotYet:
+                    nonlocal outage_complete_at
+                    sent, done = list(load.sent), not load.running and all(r.finished for r in load.sent)
+                    for record in (r for r in sent if r.status is not None or done):
+                        if verdicts.get(record.x_trace_id, ("",))[0] != "complete":
+                            verdicts[record.x_trace_id] = judge(store, tree, record)
+                    during = [verdicts.get(r.x_trace_id, ("",))[0] for r in sent if phase(r) == "during"]
+                    if outage_complete_at is None and during and all(v == "complete" for v in during):
+                        outage_complete_at = time.monotonic()
+                    complete = sum(v[0] == "complete" for v in verdicts.values())
+                    return (done and complete == len(sent)) or NotYet(f"{complete} of {len(sent)} complete")
+
+                try:
+                    poll_until(settled, timeout=args.after + args.settle, interval=POLL_INTERVAL_S,
+                               describe="every trace of the load complete")
+                except PollTimeout:
+                    pass  # the table says which are not
+            sent = load.sent  # leaving the block waited for every answer
+            for record in sent:
+                verdicts.setdefault(record.x_trace_id, judge(store, tree, record))
+
+            print(f"\n{SCENARIO} at {args.rate:g} req/s; Collector down {args.outage:g} s "
+                  f"after {args.before:g} s, then {args.after:g} s more load")
+            print(f"  {'phase':<7} {'sent':>5} {'200':>5} {'complete':>9} {'partial':>8} {'missing':>8}  "
+                  "missing spans per service")
+            for name in ("before", "during", "after", "all"):
+                items = [r for r in sent if name in (phase(r), "all")]
+                kinds = Counter(verdicts[r.x_trace_id][0] for r in items)
+                lost = Counter()
+                for r in items:
+                    present = verdicts[r.x_trace_id][1]
+                    lost.update({s: max(0, want[s] - present[s]) for s in want})
+                lost_text = ", ".join(f"{s} {lost[s]}" for s in sorted(want)) or "-"
+                print(f"  {name:<7} {len(items):>5} {sum(r.status == 200 for r in items):>5} {kinds['complete']:>9} "
+                      f"{kinds['partial']:>8} {kinds['missing']:>8}  {lost_text}")
+            if outage_complete_at is None:
+                print(f"  the outage's traces were not all complete when polling stopped ({args.settle:g} s after "
+                      "the load)")
+            else:
+                print(f"  the outage's traces were all complete {outage_complete_at - back_at:.1f} s after the "
+                      f"Collector's return (polled every {POLL_INTERVAL_S:g} s)")
         print_log_volume(stack)
         return 0
     except KeyboardInterrupt:
         return 130
-    finally:
-        stack.stop()
-
 
 if __name__ == "__main__":
     sys.exit(main())

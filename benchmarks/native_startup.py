@@ -20,21 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.processes import rss_mib  # noqa: E402
 from tools.native.stack import START_ORDER, NativeStack  # noqa: E402
-
-
-def rss_mib(pid: int) -> float:
-    """Resident set of a process and its children (gunicorn workers, nginx workers)."""
-    total_kib = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
-        for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return total_kib / 1024
 
 
 def one_round(stack: NativeStack) -> tuple[dict[str, float], dict[str, float], float]:

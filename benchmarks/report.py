@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import report_measure as measure  # noqa: E402
 from benchmarks import report_plots as plots  # noqa: E402
+from benchmarks.processes import stopped_on_exit  # noqa: E402
 from benchmarks.report_text import Distribution, duration, markdown_table, number, ratio  # noqa: E402
 from benchmarks.saturation import find_saturation  # noqa: E402
 from tests.stores import make_store  # noqa: E402
@@ -51,9 +51,7 @@ from tools.native.stack import START_ORDER  # noqa: E402
 from tools.scenario_table import load_scenarios, scenario_names, select  # noqa: E402
 
 STAGES = ("memory", "queryable", "latency", "throughput", "completeness", "tracing-cost")
-NEEDS_SATURATION = {"throughput", "completeness", "tracing-cost"}
 DOC = REPO / "docs" / "performance.md"
-PLOTS = REPO / "docs" / "performance"
 CURVE_FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0, 1.2)
 COMPLETENESS_FRACTIONS = (("half", 0.5), ("90 %", 0.9))
 
@@ -442,25 +440,23 @@ def render(args: argparse.Namespace, argv: list[str], facts: dict[str, str], run
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    # A kill cleans up like Ctrl-C (SIGINT too: a shell without job control starts us with it ignored).
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.default_int_handler)
     facts = machine()
     plot_dir = args.output.with_suffix("")
     plot_dir.mkdir(parents=True, exist_ok=True)
     stack = measure.BenchStack.from_repo()
     began = time.monotonic()
     try:
-        stack.build()
-        stack.start(build_first=False)
-        plan = QUICK if args.quick else FULL
-        with tempfile.TemporaryDirectory(prefix="bench-") as workdir, \
-                measure.MemorySampler(stack, plan.memory_interval_s) as sampler:
-            run = Run(args, stack, sampler, Path(workdir), plot_dir)
-            for name in STAGES:  # always in this order: the soak first, on a fresh stack
-                if name in args.stages:
-                    getattr(run, name.replace("-", "_"))()
-            sampler.stage = "end"
+        with stopped_on_exit(stack):
+            stack.build()
+            stack.start(build_first=False)
+            plan = QUICK if args.quick else FULL
+            with tempfile.TemporaryDirectory(prefix="bench-") as workdir, \
+                    measure.MemorySampler(stack, plan.memory_interval_s) as sampler:
+                run = Run(args, stack, sampler, Path(workdir), plot_dir)
+                for name in STAGES:  # always in this order: the soak first, on a fresh stack
+                    if name in args.stages:
+                        getattr(run, name.replace("-", "_"))()
+                sampler.stage = "end"
         text = render(args, argv, facts, run, time.monotonic() - began)
         args.output.write_text(text)
         print(f"[bench] wrote {args.output} and {plot_dir}/*.png in {(time.monotonic() - began) / 60:.1f} min")
@@ -471,11 +467,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not orphan children
-            signal.signal(signum, signal.SIG_IGN)
-        stack.stop()
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,9 +26,9 @@ from typing import Callable
 import requests
 import yaml
 
-from benchmarks.native_startup import rss_mib
+from benchmarks.processes import UNTRACED_ENV, cpu_seconds, pids, rss_mib, snapshot
 from benchmarks.report_text import Distribution, collector_counters, counter_deltas, ratio
-from benchmarks.saturation import cpu_seconds, find_saturation
+from benchmarks.saturation import find_saturation
 from tests.chaos.load import Load, Sent, count_complete, incomplete_reason
 from tests.stores import TraceStore
 from tests.stores.jaeger import JaegerStore
@@ -41,8 +41,6 @@ from tools.scenario_table import hop_count
 PARALLEL = "/api/demo/parallel"
 # Enough threads that the paced load stays open-loop up to well past saturation.
 LOAD_WORKERS = 64
-# What "untraced" means for the tracing-cost pairs: no SDK in any service.
-UNTRACED_ENV = {"OTEL_SDK_DISABLED": "true"}
 JAEGER_CONFIG = REPO / "tools" / "native" / "jaeger.yaml"
 
 
@@ -108,22 +106,12 @@ def shipped_max_traces() -> int:
 
 
 # ------------------------------------------------------------ processes
-def running_pids(stack: NativeStack) -> dict[str, int]:
-    return {name: proc.popen.pid for name, proc in list(stack.processes.items()) if proc.running}
-
-
 def stack_cpu_seconds(stack: NativeStack) -> float:
-    return sum(cpu_seconds(pid) for pid in running_pids(stack).values())
+    return sum(snapshot(cpu_seconds, pids(stack)).values())
 
 
 def memory_now(stack: NativeStack) -> dict[str, float]:
-    found = {}
-    for name, pid in running_pids(stack).items():
-        try:
-            found[name] = rss_mib(pid)
-        except FileNotFoundError:
-            pass  # stopped between the listing and the read (a tracing-cost restart)
-    return found
+    return snapshot(rss_mib, pids(stack))
 
 
 @dataclass

@@ -4,11 +4,10 @@ are unit-tested on their own (tests/tooling/test_bench_report.py)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-
-from benchmarks.request_latency import percentile
 
 # The Collector's own counters (its telemetry port, /metrics), and the label
 # that says which receiver or exporter a sample is about.
@@ -21,6 +20,12 @@ COLLECTOR_COUNTERS = {
 }
 _SAMPLE = re.compile(r"^(?P<name>[a-z_]+?)(?:_total)?\{(?P<labels>[^}]*)\} (?P<value>\S+)$", re.M)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: a latency some request really had (statistics.quantiles interpolates)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ Every loop is bounded by count and by --max-seconds; traffic goes to loopback on
 from __future__ import annotations
 
 import argparse
-import math
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.native_startup import rss_mib  # noqa: E402
+from benchmarks.processes import pids, rss_mib, snapshot, stopped_on_exit  # noqa: E402
+from benchmarks.report_text import Distribution  # noqa: E402
 from tools.native.process import StartupError  # noqa: E402
 from tools.native.stack import NativeStack  # noqa: E402
 from tools.scenario_table import load_scenarios, select  # noqa: E402
@@ -66,19 +65,13 @@ def timed_request(url: str, headers: dict[str, str], deadline: float) -> tuple[i
     return status, (time.perf_counter() - began) * 1000
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: a latency some request really had."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 def summary(scenario: dict, results: list[tuple[int | None, float]]) -> str:
     statuses = Counter("none" if status is None else str(status) for status, _ in results)
     seen = " ".join(f"{code}x{count}" for code, count in statuses.most_common())
     expected = set(statuses) == {str(scenario["expect_status"])}
-    latencies = [ms for _, ms in results]
+    latency = Distribution.of([ms for _, ms in results])
     return (f"{len(results):4d}  {seen:<16} {'yes' if expected else 'NO':<4} "
-            f"{percentile(latencies, 0.5):8.1f} {percentile(latencies, 0.95):8.1f} {max(latencies):8.1f}")
+            f"{latency.p50:8.1f} {latency.p95:8.1f} {latency.max:8.1f}")
 
 
 def run_sequential(gateway: str, scenario: dict, count: int, deadline: float) -> list[tuple[int | None, float]]:
@@ -105,10 +98,6 @@ def run_concurrent(gateway: str, scenario: dict, count: int, threads: int, deadl
     print(f"\n{scenario['name']} with {threads} threads: {len(results)} requests in {elapsed:.2f} s "
           f"= {len(results) / elapsed:.1f} requests/s\n  {'':<22} {COLUMNS}\n"
           f"  {scenario['name']:<22} {summary(scenario, results)}")
-
-
-def memory(stack: NativeStack) -> dict[str, float]:
-    return {name: rss_mib(proc.popen.pid) for name, proc in stack.processes.items() if proc.running}
 
 
 def print_memory(before: dict[str, float], after: dict[str, float]) -> None:
@@ -165,36 +154,28 @@ def main() -> int:
     if not args.scenarios:
         scenarios = [s for s in scenarios if s["name"] not in SLOW_BY_DESIGN]
         print(f"skipping {', '.join(SLOW_BY_DESIGN)}: their latency is a deliberate timeout; name them to run them")
-    # A kill cleans up like Ctrl-C. SIGINT is set too: a shell without job
-    # control starts background commands with it ignored.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.default_int_handler)
     stack = None if args.gateway else NativeStack.from_repo()
     try:
-        if stack:
-            stack.build()
-            stack.start(build_first=False)  # on failure it stops what it had started
-            before = memory(stack)
-        gateway = (args.gateway or stack.gateway_url).rstrip("/")
-        if timed_request(f"{gateway}/health", {}, time.monotonic() + 5)[0] != 200:
-            print(f"request_latency: the gateway does not answer at {gateway}/health", file=sys.stderr)
-            return 2
-        measure(args, gateway, scenarios)
-        if stack:
-            print_memory(before, memory(stack))
-        else:
-            print("\n(no process memory: this run did not start the stack)")
+        with stopped_on_exit(stack):
+            if stack:
+                stack.build()
+                stack.start(build_first=False)  # on failure it stops what it had started
+                before = snapshot(rss_mib, pids(stack))
+            gateway = (args.gateway or stack.gateway_url).rstrip("/")
+            if timed_request(f"{gateway}/health", {}, time.monotonic() + 5)[0] != 200:
+                print(f"request_latency: the gateway does not answer at {gateway}/health", file=sys.stderr)
+                return 2
+            measure(args, gateway, scenarios)
+            if stack:
+                print_memory(before, snapshot(rss_mib, pids(stack)))
+            else:
+                print("\n(no process memory: this run did not start the stack)")
     except (StartupError, subprocess.CalledProcessError) as error:  # a failed build or start
         print(f"request_latency: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    finally:
-        if stack:
-            for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not orphan children
-                signal.signal(signum, signal.SIG_IGN)
-            stack.stop()
     return 0
 
 

@@ -30,9 +30,7 @@ starts: `previous` is the stack before this benchmark's fixes, `untraced` and
 alternately (ABAB...), each on a fresh stack, one stack at a time, and the
 table shows medians and the ratio of the first configuration to the second.
 
-Importable (benchmarks/report.py): `find_saturation`, `steady_load`, `soak`,
-`measure` (all three; `processes`, name -> pid, adds CPU and memory) and
-`measure_config` (on a native stack it starts and stops) return figures.
+benchmarks/report.py uses `find_saturation`.
 """
 
 from __future__ import annotations
@@ -56,14 +54,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.native_startup import rss_mib  # noqa: E402
+from benchmarks.processes import UNTRACED_ENV, cpu_seconds, pids, pss_mib, rss_mib, snapshot, stopped_on_exit  # noqa: E402
 from tools.native.process import StartupError  # noqa: E402
 from tools.native.settings import NATIVE, REPO, Ports  # noqa: E402
 from tools.native.stack import NODE_FLAGS, NativeStack  # noqa: E402
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 SOAK_SAMPLE_S = 30.0
-CLOCK_TICKS = 100  # /proc/<pid>/stat times are in clock ticks (USER_HZ, 100 on Linux)
 
 
 @dataclass(frozen=True)
@@ -88,8 +85,6 @@ PREVIOUS = Config(
     # service-a/downstream.go: 16 idle connections per downstream host.
     service_a_ref=PREVIOUS_REF,
 )
-# No spans at all (context is still propagated).
-UNTRACED_ENV = {"OTEL_SDK_DISABLED": "true"}
 CONFIGS: dict[str, Config] = {
     "current": Config(),
     "previous": PREVIOUS,
@@ -99,44 +94,6 @@ CONFIGS: dict[str, Config] = {
     "unexported": Config({"OTEL_TRACES_EXPORTER": "none"}),
     "previous-untraced": dataclasses.replace(PREVIOUS, env={**PREVIOUS.env, **UNTRACED_ENV}),
 }
-
-
-# ---------------------------------------------------------------- processes
-def pids(stack: NativeStack) -> dict[str, int]:
-    return {name: proc.popen.pid for name, proc in stack.processes.items() if proc.running}
-
-
-def _family(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its children (gunicorn and nginx workers)."""
-    total = 0
-    for one in _family(pid):
-        try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
-    return total / CLOCK_TICKS
-
-
-def snapshot(figure, processes: dict[str, int] | None) -> dict[str, float]:
-    """`figure(pid)` (cpu_seconds, rss_mib, pss_mib) of each process."""
-    return {name: figure(pid) for name, pid in (processes or {}).items()}
-
-
-def pss_mib(pid: int) -> float:
-    """Proportional set size of a process and its children: pages shared between
-    processes (gunicorn's forked worker, nginx's workers) count once in a sum."""
-    total_kib = 0
-    for one in _family(pid):
-        for line in Path(f"/proc/{one}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                total_kib += int(line.split()[1])
-    return total_kib / 1024
 
 
 # ---------------------------------------------------------------- load (Locust)
@@ -209,7 +166,8 @@ def steady_load(gateway: str, rate: float, seconds: float, processes: dict[str, 
             cpu_before = snapshot(cpu_seconds, processes)
         else:
             cpu_after, steady = snapshot(cpu_seconds, processes), Load(**line["steady"])
-    cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, steady.requests) for name in cpu_before}
+    cpu = {name: (cpu_after.get(name, before) - before) * 1000 / max(1, steady.requests)
+           for name, before in cpu_before.items()}
     steady.cpu_ms_per_request = {**cpu, "total": sum(cpu.values())} if cpu else {}
     return steady
 
@@ -335,24 +293,9 @@ def measure_config(config: str, progress=None, **options) -> Figures:
     """Start the native stack with configuration `config` (CONFIGS), measure, stop."""
     base = NativeStack.from_repo()
     stack = ConfiguredStack(base.ports, CONFIGS[config])
-    stack.start(build_first=False)  # on failure it stops what it had started
-    try:
+    with stopped_on_exit(stack):
+        stack.start(build_first=False)  # on failure it stops what it had started
         return measure(stack.gateway_url, pids(stack), config=config, progress=progress, **options)
-    finally:
-        _stop(stack)
-
-
-def _stop(stack: NativeStack) -> None:
-    """Stop the stack; a second Ctrl-C must not cut that short and orphan children."""
-    if threading.current_thread() is not threading.main_thread():
-        stack.stop()
-        return
-    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        stack.stop()
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
 
 
 # ---------------------------------------------------------------- printing

@@ -13,7 +13,6 @@ import pytest
 from .repo_files import OBSERVABILITY, load
 
 COLLECTOR_FILES = [OBSERVABILITY / "otel-collector.yaml", OBSERVABILITY / "otel-collector-routing.yaml"]
-SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 DEPRECATED_ALIASES = {
     # https://github.com/open-telemetry/opentelemetry-collector/blob/v0.161.0/exporter/otlpexporter/internal/metadata/generated_status.go

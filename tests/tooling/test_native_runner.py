@@ -211,16 +211,12 @@ def short_socket_path(tmp_path: Path) -> Path:
     return folder / "control.sock"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
-def test_make_up_stops_every_process_on_a_signal(tmp_path, signum):
-    code, output = run_fake_up(tmp_path, slow="", signum=signum,
-                               wait_for=lambda: "stack is up" in (tmp_path / "up.out").read_text())
-    assert code == 0, output
-    assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output
-
-
-def test_make_up_started_in_the_background_still_stops_on_sigint(tmp_path):
-    code, output = run_fake_up(tmp_path, slow="", signum=signal.SIGINT, preexec=ignore_sigint,
+@pytest.mark.parametrize(("signum", "preexec"), [
+    (signal.SIGINT, None), (signal.SIGTERM, None), (signal.SIGHUP, None),
+    (signal.SIGINT, ignore_sigint),  # started in the background: SIGINT still stops it
+], ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGINT-started-in-the-background"])
+def test_make_up_stops_every_process_on_a_signal(tmp_path, signum, preexec):
+    code, output = run_fake_up(tmp_path, slow="", signum=signum, preexec=preexec,
                                wait_for=lambda: "stack is up" in (tmp_path / "up.out").read_text())
     assert code == 0, output
     assert "exit codes: gateway=0, service-c=0, service-b=0, service-a=0, collector=0, jaeger=0" in output, output

@@ -1,4 +1,4 @@
-"""python -m tools.compose_check [--keep-up] [--ci]   (make compose-check; --ci: the e2e suite less the\nservice_input tables, which CI runs natively)"""
+"""python -m tools.compose_check [--keep-up] [--ci]   (make compose-check; --help)"""
 
 import sys
 from pathlib import Path

@@ -3,6 +3,7 @@ checks, the containers' health over the whole run, down, a summary."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import time
 from dataclasses import replace
@@ -97,8 +98,12 @@ def container_health(compose: Compose, watch: MemoryWatch, events: EventLog) -> 
 
 
 def main(argv: list[str]) -> int:
-    keep_up = "--keep-up" in argv
-    ci = "--ci" in argv
+    parser = argparse.ArgumentParser(prog="python -m tools.compose_check", description=__doc__)
+    parser.add_argument("--keep-up", action="store_true", help="leave the stack running afterwards")
+    parser.add_argument("--ci", action="store_true", help="the e2e suite less the service_input tables, which CI "
+                                                          "runs natively")
+    args = parser.parse_args(argv)
+    keep_up, ci = args.keep_up, args.ci
     urls = Urls.from_dotenv(read_dotenv())
     results: list[tuple[str, Verdict]] = []
     run_checks(validator_checks(), results)

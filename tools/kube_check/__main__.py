@@ -1,4 +1,4 @@
-"""python -m tools.kube_check [--keep-installed]   (make kube-check)"""
+"""python -m tools.kube_check [--keep-installed] [--ci]   (make kube-check; --help)"""
 
 import sys
 from pathlib import Path

@@ -4,6 +4,7 @@ over the whole run, uninstall, a summary."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 import time
@@ -73,8 +74,12 @@ def _ready_after(install, namespaces: tuple[str, ...]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    keep = "--keep-installed" in argv
-    ci = "--ci" in argv
+    parser = argparse.ArgumentParser(prog="python -m tools.kube_check", description=__doc__)
+    parser.add_argument("--keep-installed", action="store_true", help="leave the releases (and a cluster it "
+                                                                      "started) running afterwards")
+    parser.add_argument("--ci", action="store_true", help="CI's budget: fewer latency samples, no e2e suite")
+    args = parser.parse_args(argv)
+    keep, ci = args.keep_installed, args.ci
     why = prerequisites()
     if why:
         print(f"kube-check: not run: {why}")
