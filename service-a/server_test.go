@@ -74,18 +74,6 @@ func (s *servingTest) refusesConnections() bool {
 	return false
 }
 
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // receive waits for one value, failing the test after within.
 func receive[T any](t *testing.T, ch <-chan T, within time.Duration) T {
 	t.Helper()
@@ -106,7 +94,7 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 	receive(t, s.started, 2*time.Second)
 
 	s.shutdown()
-	waitUntil(t, 2*time.Second, s.refusesConnections)
+	pollUntil(t, "the listener to close", 2*time.Second, s.refusesConnections)
 	close(s.release)
 
 	if got := receive(t, answered, 2*time.Second); got != "done" {

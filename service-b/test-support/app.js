@@ -4,6 +4,7 @@
 // port with its log lines captured.
 
 const { once } = require('node:events');
+const { before, after } = require('node:test');
 const { loadConfig } = require('../src/config');
 const { createLogger } = require('../src/logger');
 const { createServer } = require('../src/http-server');
@@ -40,4 +41,12 @@ async function startApp(env = {}) {
   };
 }
 
-module.exports = { startApp, memoryDestination };
+/** One app for a whole test file: started before its tests, closed after them. */
+function appForFile(env = {}) {
+  const app = {};
+  before(async () => Object.assign(app, await startApp(env)));
+  after(() => app.close());
+  return app;
+}
+
+module.exports = { startApp, appForFile, memoryDestination };

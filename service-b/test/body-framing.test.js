@@ -6,24 +6,18 @@
 // connection -- never a hang, never a 5xx -- and leave the service serving.
 
 require('../test-support/telemetry');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { send } = require('../test-support/http');
-const { startApp } = require('../test-support/app');
+const { appForFile } = require('../test-support/app');
 const { BODY_READ_LIMIT_MS } = require('../src/middleware/body-deadline');
 
 // The limit plus generous room for a busy machine: the assertion is "ends",
 // the elapsed time is reported.
 const GIVE_UP_MS = BODY_READ_LIMIT_MS + 15000;
 
-let app;
-
-before(async () => {
-  app = await startApp();
-});
-
-after(() => app.close());
+const app = appForFile();
 
 /**
  * Writes `raw` and collects everything the server sends until it closes the

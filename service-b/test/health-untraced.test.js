@@ -6,22 +6,16 @@
 // span would supply. Other spellings of the path are 404s, traced as before.
 
 const { spansOfTrace, waitForTrace, exporter } = require('../test-support/telemetry');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');
 const { send } = require('../test-support/http');
-const { startApp } = require('../test-support/app');
+const { appForFile } = require('../test-support/app');
 const { waitFor } = require('../test-support/wait');
 
 const INVALID_TRACE_ID = '0'.repeat(32);
 
-let app;
-
-before(async () => {
-  app = await startApp();
-});
-
-after(() => app.close());
+const app = appForFile();
 
 function freshTraceparent() {
   const traceId = randomBytes(16).toString('hex');

@@ -4,13 +4,13 @@
 // request looked like.
 
 require('../test-support/telemetry');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { once } = require('node:events');
 const { trace } = require('@opentelemetry/api');
 const { send } = require('../test-support/http');
-const { startApp, memoryDestination } = require('../test-support/app');
+const { appForFile, memoryDestination } = require('../test-support/app');
 const { assertValidLogLine } = require('../test-support/log-schema');
 const { createLogger } = require('../src/logger');
 const { runInRequestContext } = require('../src/request-context');
@@ -18,15 +18,7 @@ const { PinoDiagLogger } = require('../src/telemetry/diag-logger');
 const { isValidXTraceId } = require('../src/middleware/x-trace-id');
 const { waitFor } = require('../test-support/wait');
 
-let app;
-
-before(async () => {
-  app = await startApp();
-});
-
-after(async () => {
-  await app.close();
-});
+const app = appForFile();
 
 function linesOf(xTraceId) {
   return app.logLines().filter((line) => line.x_trace_id === xTraceId);

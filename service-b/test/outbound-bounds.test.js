@@ -4,12 +4,12 @@
 // through POST /test (DOWNSTREAM_TIMEOUT_MS 500 here): one row per rule.
 
 require('../test-support/telemetry');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { once } = require('node:events');
 const { send } = require('../test-support/http');
-const { startApp } = require('../test-support/app');
+const { appForFile } = require('../test-support/app');
 const { MAX_ANSWER_BYTES } = require('../src/downstream');
 
 const DEADLINE_MS = 500;
@@ -68,13 +68,7 @@ async function startHostileServer() {
   };
 }
 
-let app;
-
-before(async () => {
-  app = await startApp({ DOWNSTREAM_TIMEOUT_MS: String(DEADLINE_MS) });
-});
-
-after(() => app.close());
+const app = appForFile({ DOWNSTREAM_TIMEOUT_MS: String(DEADLINE_MS) });
 
 // [case, url (JSON string content; {host} is the target's), POST /test's
 // status, the failed call's logged outcome ([error, status]; null when the

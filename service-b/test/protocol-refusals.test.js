@@ -5,22 +5,16 @@
 // Node's empty answer, and never a quote of the client's bytes.
 
 require('../test-support/telemetry');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { once } = require('node:events');
 const { send } = require('../test-support/http');
-const { startApp } = require('../test-support/app');
+const { appForFile } = require('../test-support/app');
 const { assertValidLogLine } = require('../test-support/log-schema');
 const { isValidXTraceId } = require('../src/middleware/x-trace-id');
 
-let app;
-
-before(async () => {
-  app = await startApp();
-});
-
-after(() => app.close());
+const app = appForFile();
 
 /** Writes `raw` (latin1 bytes) and resolves with everything received until the server closes. */
 async function exchange(raw) {
@@ -120,4 +114,13 @@ test('a reset by the client is no refusal: nothing answered, nothing logged', as
   await once(socket, 'close');
   assert.equal((await send(`${app.url}/health`)).status, 200);
   assert.deepEqual(app.rawLogLines.slice(before), []);
+});
+
+test('CONNECT, which Node keeps from the app, gets the JSON 501 and a log line, and the service goes on', async () => {
+  const answer = await exchange('CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: b\r\n\r\n');
+  const body = JSON.parse(answer.body);
+  assert.deepEqual([answer.status, body.error], [501, 'not_implemented']);
+  const line = app.logLines().find((entry) => entry.x_trace_id === body.trace_id);
+  assert.deepEqual([line?.message, line?.status, line?.level], ['request completed', 501, 'ERROR']);
+  assert.equal((await send(`${app.url}/health`)).status, 200);
 });

@@ -45,24 +45,11 @@ test('an endpoint can have its own default delay', () => {
   assert.equal(simulationParams({ delay_ms: '10' }, { defaultDelayMs: 3000 }).delayMs, 10);
 });
 
+// The other refused spellings are rows of tests/e2e/test_50_bad_input.py,
+// which sends them to every service.
 const INVALID_PARAMS = [
-  { delay_ms: 'abc' },
-  { delay_ms: '1.5' },
-  { delay_ms: '' },
-  { delay_ms: '1e3' },
-  { delay_ms: ['1', '2'] },
-  { delay_ms: ['1', '1'] },
-  { delay_ms: '+5' },
   { delay_ms: '-' },
   { delay_ms: ' 5' },
-  { delay_ms: '\u0661' },
-  { fail: 'maybe' },
-  { fail: 'TRUE' },
-  { fail: 'False' },
-  { fail: ' true' },
-  { fail: '' },
-  { fail: ['true', 'false'] },
-  { fail: ['false', 'false'] },
 ];
 
 for (const query of INVALID_PARAMS) {
