@@ -93,6 +93,18 @@ ROWS = {
     "HTTP/2.0 in an HTTP/1 request line": parser_row("GET", "/api/process", 505, "http_version_not_supported",
                                                      "HTTP/2.0"),
     "HTTP/3.0": parser_row("GET", "/api/process", 505, "http_version_not_supported", "HTTP/3.0"),
+    # docs/contract.md, "Errors are JSON": what each service's HTTP server refuses itself
+    "a method that is no token": parser_row("G\x01T", "/api/process", 400, "bad_request"),
+    "a control byte in a header value": Row("GET", "/api/process", 400, "bad_request", [("User-Agent", "a\x01b")],
+                                            parser_may_answer=True),
+    "a header name that is no token": Row("GET", "/api/process", 400, "bad_request", [("X\x01Y", "1")],
+                                          parser_may_answer=True),
+    "a malformed Content-Length": Row("GET", "/api/process", 400, "bad_request", [("Content-Length", "abc")],
+                                      parser_may_answer=True),
+    "an Expect other than 100-continue": Row("GET", "/api/process", 417, "expectation_failed",
+                                             [("Expect", "teapot")], parser_may_answer=True),
+    "headers over every service's limit": Row("GET", "/api/process", 431, "headers_too_large",
+                                              [("X-Big", "b" * 70000)], parser_may_answer=True),
     # Host: one line, required in HTTP/1.1, of the bytes of a host and port
     "no Host in HTTP/1.1": Row("GET", "/api/process", 400, "bad_request", host=raw_http.NO_HOST,
                                parser_may_answer=True),
