@@ -34,13 +34,8 @@ type downstreamClient struct {
 
 func newDownstreamClient(timeout time.Duration, logger *slog.Logger, tp trace.TracerProvider, propagator propagation.TextMapPropagator) *downstreamClient {
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	// Every connection opened in a burst is kept for the next one. With 16
-	// idle connections per host, each burst above 16 calls in flight opened
-	// new connections and closed them again: under load service-a kept
-	// connecting, service-b's accept queue held 100-300 connections whose
-	// requests waited there (not in any handler) until the 2 s timeout, and
-	// each timed-out call closed its connection and opened another.
-	// Measured by benchmarks/saturation.py (docs/native-interface.md).
+	// Keep every connection a burst opens, so bursts do not pile new
+	// connections into B's accept queue (docs/tuning-history.md, service-a).
 	base.MaxIdleConnsPerHost = 256
 	// The total bound stays above the per-host one (the default 100 is not):
 	// POST /test may call a few other hosts as well.

@@ -13,25 +13,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// Why this file exists: the Go SDK's batch span processor forgets a batch as
-// soon as the exporter returns an error ("It is up to the exporter to
-// implement any type of retry logic"), and otlptracehttp retries only 429,
-// 502, 503 and 504 answers: "connection refused" is not a temporary
-// url.Error, so with the Collector down every batch was dropped at once and
-// reported through the error handler, every OTEL_BSP_SCHEDULE_DELAY.
-//
-// retryingExporter keeps the batch and tries again with backoff until the
-// processor's own deadline (OTEL_BSP_EXPORT_TIMEOUT) runs out. While it
-// waits, the processor's goroutine waits with it, so new spans collect in the
-// processor's queue (OTEL_BSP_MAX_QUEUE_SIZE, the memory bound); spans that
-// do not fit are dropped by the processor. When the Collector is back the
-// held batch goes first and the queue drains in OTEL_BSP_MAX_EXPORT_BATCH_SIZE
-// batches.
-//
-// Only a failure that a retry can cure is retried (retryable). A batch that
-// fails the same way every time, say one the Collector answers 400, is
-// dropped at once: retried, it held up every span queued behind it until the
-// deadline.
+// Why this file exists: the Go SDK's batch processor forgets a batch as soon
+// as the exporter fails, and otlptracehttp does not retry "connection
+// refused", so a Collector outage dropped every batch. retryingExporter keeps
+// the batch and retries with backoff until OTEL_BSP_EXPORT_TIMEOUT; new spans
+// wait in the processor's queue (OTEL_BSP_MAX_QUEUE_SIZE, the memory bound).
+// Only what a retry can cure is retried (retryable): a batch refused with 400
+// would otherwise hold up every span behind it until the deadline.
 
 // Retry backoff between export attempts: short enough that spans flow again
 // within seconds of the Collector's return, long enough not to busy-loop.

@@ -39,7 +39,7 @@ type testService struct {
 func newTestService(t *testing.T, cfg Config) *testService {
 	t.Helper()
 	spans := tracetest.NewSpanRecorder()
-	tp := newTracerProvider(spans)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 
 	logs := &syncBuffer{}

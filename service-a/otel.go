@@ -68,30 +68,19 @@ func setupTelemetry(ctx context.Context, serviceName string, logger *slog.Logger
 	case err != nil:
 		return nil, fmt.Errorf("resource: %w", err)
 	}
-	var export sdktrace.SpanProcessor // none: spans are recorded, never exported
-	if mode == tracingExported {
+	options := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if mode == tracingExported { // otherwise spans are recorded, never exported
 		// One retry policy, retryingExporter's: the exporter's own would wait
 		// out 5-30 s backoffs for some errors and none for others.
 		exporter, err := otlptracehttp.New(ctx, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
-		export = sdktrace.NewBatchSpanProcessor(newSpanExporter(exporter, logger))
+		options = append(options, sdktrace.WithBatcher(newSpanExporter(exporter, logger)))
 	}
-	tp := newTracerProvider(export, sdktrace.WithResource(res))
+	tp := sdktrace.NewTracerProvider(options...)
 	otel.SetTracerProvider(tp)
 	return tp, nil
-}
-
-// newTracerProvider is the one way this service makes a tracer provider, so
-// tests get the same span processing as production: export is the processor
-// that ships spans (the batcher here, a recorder in tests), and every span
-// reaches it with the credentials in its URL attributes redacted.
-func newTracerProvider(export sdktrace.SpanProcessor, opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
-	if export == nil {
-		return sdktrace.NewTracerProvider(opts...)
-	}
-	return sdktrace.NewTracerProvider(append(opts, sdktrace.WithSpanProcessor(redactingProcessor{export}))...)
 }
 
 // newSpanExporter is the chain every batch takes to the OTLP exporter: its

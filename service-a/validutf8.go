@@ -47,7 +47,7 @@ func (e validUTF8Exporter) Shutdown(ctx context.Context) error {
 }
 
 // utf8Span is an ended span with its strings replaced, embedding the
-// original for everything else (the way redactedSpan amends one).
+// original for everything else: the SDK's read-only spans are immutable.
 type utf8Span struct {
 	sdktrace.ReadOnlySpan
 	name       string

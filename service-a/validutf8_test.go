@@ -26,7 +26,7 @@ func TestHostileRequestsReachTheCollector(t *testing.T) {
 	sink := &otlpSink{}
 	logs := &syncBuffer{}
 	logger := newLogger(logs, "service-a", slog.LevelInfo)
-	tp := newTracerProvider(sdktrace.NewBatchSpanProcessor(newSpanExporter(startOTLPSink(t, sink), logger),
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(newSpanExporter(startOTLPSink(t, sink), logger),
 		sdktrace.WithBatchTimeout(10*time.Millisecond)))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	router := newRouter(testConfig(nil, nil), logger, tp, newPropagator())

@@ -1,9 +1,10 @@
-"""The Collector's copy of the credential rule (docs/contract.md, "Secrets never
-stored") as one RE2 pattern, written from observability/credential-redaction.json.
+"""The credential rule (docs/contract.md, "Secrets never stored") as the one RE2
+pattern the Collector's transform/redact applies, written from
+observability/credential-redaction.json.
 
 OTTL cannot percent-decode, so the pattern spells every letter of every listed
 name both as itself and as its %XX escapes: it matches exactly the parameters
-whose name the services' decoders read as a listed name. Its first group ends
+whose name a form decoder reads as a listed name. Its first group ends
 at the '='; `${1}REDACTED` keeps the name and drops the value.
 
     python3 -m tools.credential_pattern           # the pattern

@@ -8,6 +8,7 @@ and building do stop the run, since nothing after them could pass.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -113,7 +114,9 @@ CHAOS_STAGES = [
 
 
 def main() -> int:
-    stages = CHAOS_STAGES if sys.argv[1:] == ["--chaos"] else STAGES
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chaos", action="store_true", help="the chaos suite instead (make chaos)")
+    stages = CHAOS_STAGES if parser.parse_args().chaos else STAGES
     results: list[tuple[str, bool, float]] = []
     for stage in stages:
         print(f"\n=== {stage.name}", flush=True)

@@ -1,9 +1,7 @@
 'use strict';
 
 // Slow clients (docs/contract.md, "Slow clients"): a request's head must
-// arrive within 5 s of its start (the connection, or the request's first
-// byte on a kept-alive connection), as in service-a and service-c. Node's
-// default, 60 s looked at every 30 s, held a half-sent head open up to 90 s.
+// arrive within 5 s, as in service-a and service-c; Node's default is far longer.
 // The body keeps its own deadline (middleware/body-deadline.js, answered with
 // JSON); requestTimeout only backs it up, for a body no route reads.
 

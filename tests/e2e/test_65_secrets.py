@@ -4,9 +4,12 @@ stack writes.
 
 They go in headers and in query parameters spelt every way the contract's
 rule covers (any case, the cloud providers' signed-URL names, percent-encoded,
-padded with spaces, bracketed), through every route of the gateway, to every
-service directly, to a POST /test target, and in requests nginx refuses or
-cannot pass on (which nginx would quote in its error log). Then the store's
+padded with spaces, bracketed, after a ';' or a '?' inside a value), through
+every route of the gateway, to every service directly, to a POST /test target
+and to one that refuses the connection (whose error quotes the URL), and in
+requests nginx refuses or cannot pass on (which nginx would quote in its error
+log). The services record these as they are; the Collector's transform/redact
+is the one place that redacts them. Then the store's
 copy of every trace and every file under the folders the stack writes (logs,
 the Collector's on-disk queue, nginx's run folder) are searched for them. Each
 secret is a fresh random string, so finding it anywhere is a leak and cannot be
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +77,22 @@ class Secrets:
                 "Proxy-Authorization": f"Basic {self.make()}"}
 
     def query(self, kept: str) -> str:
-        """Written by hand: the names must reach the wire exactly as spelt."""
+        """Written by hand: the names must reach the wire exactly as spelt.
+        The last two hide a credential from a parser that splits on '&' only:
+        re-encoded, its ';' or '?' would be an escape the rule cannot see."""
         credentials = "&".join(f"{name}={self.make()}" for name in CREDENTIAL_SPELLINGS)
-        return f"{credentials}&{SIGNED_URL_PARAMETERS}&{KEPT_PARAMETER}={kept}"
+        hidden = f"next=/a?token={self.make()}&note=1;secret={self.make()}"
+        return f"{credentials}&{SIGNED_URL_PARAMETERS}&{KEPT_PARAMETER}={kept}&{hidden}"
+
+
+def refused_url() -> str:
+    """A loopback URL whose port nobody listens on: a call to it fails at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+UNREACHABLE_PATH = "/unreachable"
 
 
 def with_query(path: str, query: str) -> str:
@@ -144,16 +161,18 @@ def send_traced(stack, kept: str) -> list[Traced]:
         runs.append(Traced(f"{service} /api/process", status, trace_id, 1, carried))
         if not stack.callbacks_reach_this_host:  # compose: a container cannot reach this machine's loopback
             continue
-        # An outbound call to a URL with credentials in it: the client span's url.full.
+        # Outbound calls to URLs with credentials in them: the client spans' url.full, and the
+        # exception event and status description of the one that fails, which quote its URL.
         carried = Secrets()
         with RecordingServer() as far_end:
-            target = f"{far_end.url}/far?{carried.query(kept)}"
+            calls = [{"url": f"{far_end.url}/far?{carried.query(kept)}", "arguments": []},
+                     {"url": f"{refused_url()}{UNREACHABLE_PATH}?{carried.query(kept)}", "arguments": []}]
             response = requests.post(f"{stack.service_urls[service]}/test", headers=carried.headers(),
-                                     json=[{"url": target, "arguments": []}], timeout=20)
+                                     json=calls, timeout=20)
             assert response.status_code == 200 and len(far_end.recorded()) == 1, response.text
         traceresponse = response.headers.get("traceresponse", "")  # POST /test answers a bare list
         trace_id = traceresponse.split("-")[1] if traceresponse.count("-") == 3 else ""
-        runs.append(Traced(f"{service} POST /test", response.status_code, trace_id, 2, carried))
+        runs.append(Traced(f"{service} POST /test", response.status_code, trace_id, 3, carried))
     return runs
 
 
@@ -213,9 +232,25 @@ def test_no_secret_reaches_the_trace_store(sent, stored):
     # The query string itself is still recorded, with only the credentials masked.
     everything = "".join(stored.values())
     shown = [sent.kept, "X-Amz-Date=20130721T201207Z", "X-Amz-Signature=REDACTED", "%74oken=REDACTED",
-             "token[]=REDACTED", "user[password]=REDACTED", "sig%5B%5D=REDACTED"]
+             "token[]=REDACTED", "user[password]=REDACTED", "sig%5B%5D=REDACTED", "next=/a?token=REDACTED",
+             "note=1;secret=REDACTED"]
     assert [text for text in shown if text not in everything] == [], \
         "no span kept these redacted spellings: the check proves less than it says"
+
+
+def test_a_failed_calls_error_text_is_stored_redacted(sent, stored):
+    """Go's and urllib3's errors quote the URL of a call that failed, in the
+    client span's exception event and status description: both are stored,
+    with the credentials redacted and the rest kept."""
+    traces = [json.loads(stored[run.label]) for run in sent.traced if run.label.endswith("POST /test")]
+    if not traces:
+        pytest.skip("no POST /test call was made (the services cannot reach this machine)")
+    quoting = {"status description": [m for t in traces for m in status_messages(t) if UNREACHABLE_PATH in m],
+               "exception event": [m for t in traces for m in exception_texts(t) if UNREACHABLE_PATH in m]}
+    assert all(quoting.values()), f"no stored error text quotes the failed call's URL: {quoting}"
+    unredacted = [text for texts in quoting.values() for text in texts
+                  if not all(shown in text for shown in ("X-Amz-Signature=REDACTED", f"{KEPT_PARAMETER}={sent.kept}"))]
+    assert unredacted == [], "error texts without the redacted query"
 
 
 def files_under(folders: list[Path]) -> list[Path]:
@@ -287,6 +322,18 @@ def test_the_collector_redacts_what_an_instrumentation_missed(stack):
     wrong = {key: (event.get(key), want) for key, want in expected.items() if event.get(key) != want}
     assert wrong == {}, "span event attributes: (stored, expected)"
     assert status_messages(json.loads(stack.store.raw_trace(trace_id))) == ["GET /p?sig=REDACTED failed"]
+
+
+def exception_texts(node) -> list[str]:
+    """The string attribute values of every exception event in a store's OTLP JSON answer."""
+    if isinstance(node, list):
+        return [text for item in node for text in exception_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [attribute["value"]["stringValue"] for event in node.get("events") or []
+           if isinstance(event, dict) and event.get("name") == "exception"
+           for attribute in event.get("attributes") or [] if "stringValue" in attribute.get("value", {})]
+    return own + [text for key, value in node.items() if key != "events" for text in exception_texts(value)]
 
 
 def status_messages(node) -> list[str]:

@@ -1,8 +1,7 @@
-"""docs/contract.md, "Secrets never stored": the Collector's safety net and the
-contract's text apply the one credential rule of
-observability/credential-redaction.json (each service's unit tests check its
-own copy of the list and run the same table; tests/e2e/test_65_secrets.py runs
-the table through the real Collector)."""
+"""docs/contract.md, "Secrets never stored": the Collector's transform/redact,
+the one place credentials are redacted, and the contract's text apply the
+credential rule of observability/credential-redaction.json
+(tests/e2e/test_65_secrets.py runs the table through the real Collector)."""
 
 from __future__ import annotations
 
@@ -42,11 +41,6 @@ def test_the_pattern_follows_the_table(case):
     """The generator against the table (Python's re reads this pattern as RE2 does)."""
     redacted = re.sub(pattern(credential_names()), lambda match: f"{match.group(1)}REDACTED", case["text"])
     assert redacted == case["redacted"]
-
-
-def test_the_names_are_lower_case_ascii_and_unique():
-    names = RULE["names"]
-    assert all(re.fullmatch(r"[a-z_-]+", name) for name in names) and len(set(names)) == len(names), names
 
 
 def test_the_contract_lists_the_names():

@@ -129,13 +129,9 @@ def service_env(ports: Ports, name: str) -> dict[str, str]:
         "OTEL_TRACES_SAMPLER": "always_on",
         # Export quickly so a test finds the trace soon after the response.
         "OTEL_BSP_SCHEDULE_DELAY": "200",
-        # The span budget through a Collector outage (docs/contract.md): up to
-        # 8192 finished spans wait in each process's queue (at 20 req/s of
-        # /api/demo/parallel service-a ends 60 spans/s, so ~2 min), a batch is
-        # retried with 0.5-5 s backoff for up to 5 min. Beyond that, spans are
-        # dropped and counted. Each attempt keeps the SDKs' default 10 s
-        # timeout: OTEL_EXPORTER_OTLP_TIMEOUT is not set because Python 1.45
-        # reads it in seconds where Go and JS read milliseconds.
+        # The span budget through a Collector outage (docs/contract.md;
+        # docs/tuning-history.md). No OTEL_EXPORTER_OTLP_TIMEOUT: Python reads
+        # it in seconds where Go and JS read milliseconds.
         "OTEL_BSP_MAX_QUEUE_SIZE": "8192",
         "OTEL_BSP_EXPORT_TIMEOUT": "300000",
         "SERVICE_A_URL": service_url(ports, "service-a"),

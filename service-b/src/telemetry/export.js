@@ -2,12 +2,9 @@
 
 // Span export that outlasts a Collector outage, and says so in three lines.
 //
-// Why: the batch processor hands each batch to the exporter once. The OTLP
-// exporter retries a refused connection (ECONNREFUSED is retryable) at most 5
-// times within OTEL_EXPORTER_OTLP_TIMEOUT (10 s), then the batch is lost;
-// meanwhile the processor's queue (OTEL_BSP_MAX_QUEUE_SIZE, 2048) fills and
-// drops new spans, and each lost batch was an ERROR line. An outage kept
-// only ~14 s of spans.
+// Why: the batch processor hands each batch to the exporter once, and the
+// OTLP exporter gives up on a refused connection within seconds, so an outage
+// lost its spans (docs/tuning-history.md, service-b).
 //
 // RetryingSpanExporter keeps the batch and tries again with backoff until
 // just before the processor's own OTEL_BSP_EXPORT_TIMEOUT would abandon it

@@ -25,12 +25,12 @@ const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express');
 const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici');
 const { PinoInstrumentation } = require('@opentelemetry/instrumentation-pino');
+const { ATTR_URL_QUERY } = require('@opentelemetry/semantic-conventions');
 
 const { serviceNameFrom } = require('../config');
 const { StrictTraceContextPropagator } = require('./strict-propagator');
 const { PinoDiagLogger } = require('./diag-logger');
 const { restoreServerFailure } = require('./server-span');
-const { serverUrlAttributes, clientUrlAttributes } = require('./url-redaction');
 const { ExportHealth, RetryingSpanExporter } = require('./export');
 
 // Health checks are never traced (docs/contract.md, "Logs"): the probes poll
@@ -44,16 +44,24 @@ function isHealthCheck(request) {
   }
 }
 
+// `startIncomingSpanHook`: url.query as received, as the other services record
+// it. The instrumentation re-encodes it (URLSearchParams), turning a `;` or a
+// `?` in a value into an escape, which would hide the credential after it from
+// the Collector's redaction (docs/contract.md, "Secrets never stored").
+function receivedQuery(request) {
+  const target = request.url ?? '';
+  const start = target.indexOf('?');
+  return start === -1 ? {} : { [ATTR_URL_QUERY]: target.slice(start + 1) };
+}
+
 function createInstrumentations() {
   return [
-    // Request headers are never captured (Authorization, Cookie); credential
-    // query parameters are redacted by the start-span hooks. Outbound calls
-    // use fetch only, so node:http client spans are off: none can carry an
-    // unredacted url.full.
+    // Request headers are never captured (Authorization, Cookie). Outbound
+    // calls use fetch only, so node:http client spans are off.
     new HttpInstrumentation({
       ignoreIncomingRequestHook: isHealthCheck,
       applyCustomAttributesOnSpan: restoreServerFailure,
-      startIncomingSpanHook: serverUrlAttributes,
+      startIncomingSpanHook: receivedQuery,
       disableOutgoingRequestInstrumentation: true,
     }),
     // One INTERNAL span per request handler is useful; one per middleware
@@ -64,7 +72,7 @@ function createInstrumentations() {
     }),
     // Outbound calls use fetch(); this instrumentation creates their CLIENT
     // spans and adds traceparent/tracestate. Nothing else may add them.
-    new UndiciInstrumentation({ startSpanHook: clientUrlAttributes }),
+    new UndiciInstrumentation(),
     // Correlation only (trace_id/span_id in each line); the lines themselves
     // are collected from stdout, not sent as OTLP logs.
     new PinoInstrumentation({ disableLogSending: true }),

