@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -50,22 +46,6 @@ func (e *scriptedExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadO
 
 func (e *scriptedExporter) Shutdown(context.Context) error { return nil }
 
-func logRecords(t *testing.T, output string) []map[string]any {
-	t.Helper()
-	var records []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(output), "\n") {
-		if line == "" {
-			continue
-		}
-		var record map[string]any
-		if err := json.Unmarshal([]byte(line), &record); err != nil {
-			t.Fatalf("not JSON: %q", line)
-		}
-		records = append(records, record)
-	}
-	return records
-}
-
 func messages(records []map[string]any) []string {
 	out := make([]string, 0, len(records))
 	for _, r := range records {
@@ -74,49 +54,47 @@ func messages(records []map[string]any) []string {
 	return out
 }
 
-func TestRetryingExporterKeepsTheBatchUntilDelivered(t *testing.T) {
-	inner := &scriptedExporter{failures: 3}
-	logs := &syncBuffer{}
-	exporter := newRetryingExporter(inner, newExportHealth(newLogger(logs, "service-a", slog.LevelInfo)))
-	exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 2*time.Millisecond
+// TestRetryingExporterHoldsTheBatch: a refused batch is sent again until it
+// is delivered, or given up (and counted) at the processor's deadline.
+func TestRetryingExporterHoldsTheBatch(t *testing.T) {
+	tests := []struct {
+		name        string
+		failures    int
+		deadline    time.Duration
+		wantCalls   int // 0: at least 2
+		wantDropped float64
+	}{
+		{"kept until delivered", 3, 10 * time.Second, 4, 0},
+		{"given up at the processor deadline", 1 << 30, 50 * time.Millisecond, 0, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inner := &scriptedExporter{failures: tt.failures}
+			logs := &syncBuffer{}
+			health := newExportHealth(newLogger(logs, "service-a", slog.LevelInfo))
+			exporter := newRetryingExporter(inner, health)
+			exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 5*time.Millisecond
 
-	spans := make([]sdktrace.ReadOnlySpan, 7)
-	if err := exporter.ExportSpans(context.Background(), spans); err != nil {
-		t.Fatal(err)
-	}
-	if inner.calls != 4 || inner.exported != 7 {
-		t.Errorf("calls %d exported %d, want 4 calls and all 7 spans", inner.calls, inner.exported)
-	}
-	records := logRecords(t, logs.String())
-	if got := strings.Join(messages(records), "|"); got != msgExportFailing+"|"+msgExportRecovered {
-		t.Fatalf("log lines %q", got)
-	}
-	if recovered := records[1]; recovered["failed_attempts"] != 3.0 || recovered["spans_dropped"] != 0.0 || recovered["level"] != "INFO" {
-		t.Errorf("recovery line %v", recovered)
-	}
-	assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
-}
-
-func TestRetryingExporterGivesUpAtTheProcessorDeadline(t *testing.T) {
-	inner := &scriptedExporter{failures: 1 << 30}
-	logs := &syncBuffer{}
-	health := newExportHealth(newLogger(logs, "service-a", slog.LevelInfo))
-	exporter := newRetryingExporter(inner, health)
-	exporter.initialBackoff, exporter.maxBackoff = time.Millisecond, 5*time.Millisecond
-
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	err := exporter.ExportSpans(ctx, make([]sdktrace.ReadOnlySpan, 5))
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
-		t.Fatalf("error %v, want the give-up with the last cause", err)
-	}
-	if inner.calls < 2 {
-		t.Errorf("only %d attempts before giving up", inner.calls)
-	}
-	health.succeeded()
-	records := logRecords(t, logs.String())
-	if last := records[len(records)-1]; last["message"] != msgExportRecovered || last["spans_dropped"] != 5.0 {
-		t.Errorf("recovery line %v, want spans_dropped 5", last)
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			err := exporter.ExportSpans(ctx, make([]sdktrace.ReadOnlySpan, 5))
+			if tt.wantDropped == 0 && (err != nil || inner.calls != tt.wantCalls || inner.exported != 5) {
+				t.Fatalf("error %v, %d calls, %d exported; want all 5 spans in %d calls", err, inner.calls, inner.exported, tt.wantCalls)
+			}
+			if tt.wantDropped > 0 && (err == nil || !strings.Contains(err.Error(), "connection refused") || inner.calls < 2) {
+				t.Fatalf("error %v after %d calls, want the give-up with the last cause", err, inner.calls)
+			}
+			health.succeeded()
+			records := logRecords(t, logs.String())
+			if got := strings.Join(messages(records), "|"); got != msgExportFailing+"|"+msgExportRecovered {
+				t.Fatalf("log lines %q", got)
+			}
+			if recovered := records[1]; recovered["spans_dropped"] != tt.wantDropped || recovered["level"] != "INFO" ||
+				(tt.wantCalls > 0 && recovered["failed_attempts"] != float64(tt.wantCalls-1)) {
+				t.Errorf("recovery line %v", recovered)
+			}
+			assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
+		})
 	}
 }
 
@@ -218,23 +196,6 @@ func (s *otlpSink) requestCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
-}
-
-// spans returns every span received, by name.
-func (s *otlpSink) spans() map[string][]*tracepb.Span {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	byName := map[string][]*tracepb.Span{}
-	for _, request := range s.received {
-		for _, rs := range request.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				for _, span := range ss.Spans {
-					byName[span.Name] = append(byName[span.Name], span)
-				}
-			}
-		}
-	}
-	return byName
 }
 
 // startOTLPSink serves sink on a loopback port and returns an otlptracehttp
@@ -347,72 +308,5 @@ func TestUnencodableBatchIsDroppedAtOnce(t *testing.T) {
 	}
 	if sink.requestCount() != 1 {
 		t.Errorf("%d requests, want only the later batch sent", sink.requestCount())
-	}
-}
-
-// pollUntil checks condition until it holds, failing the test after deadline.
-func pollUntil(t *testing.T, what string, deadline time.Duration, condition func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !condition() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %v waiting for %s", deadline, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// TestSpansSurviveARefusedConnection is the bug this file fixes, with the
-// real SDK pieces: batch processor, otlptracehttp, and a port that refuses
-// connections until a receiver starts listening on it.
-func TestSpansSurviveARefusedConnection(t *testing.T) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	address := listener.Addr().String()
-	_ = listener.Close() // connection refused from now on
-
-	logs := &syncBuffer{}
-	logger := newLogger(logs, "service-a", slog.LevelInfo)
-	exporter, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(address), otlptracehttp.WithInsecure(),
-		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	retrying := newRetryingExporter(exporter, newExportHealth(logger))
-	retrying.initialBackoff, retrying.maxBackoff = 10*time.Millisecond, 50*time.Millisecond
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(retrying, sdktrace.WithBatchTimeout(10*time.Millisecond)))
-	previousHandler := otel.GetErrorHandler()
-	dropped := &syncBuffer{}
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { _, _ = dropped.Write([]byte(err.Error() + "\n")) }))
-	t.Cleanup(func() {
-		otel.SetErrorHandler(previousHandler)
-		_ = tp.Shutdown(context.Background())
-	})
-
-	const sent = 50
-	for range sent {
-		_, span := tp.Tracer("test").Start(context.Background(), "kept span")
-		span.End()
-	}
-	pollUntil(t, "a refused export attempt", 10*time.Second, func() bool { return strings.Contains(logs.String(), msgExportFailing) })
-
-	sink := &otlpSink{}
-	receiver, err := net.Listen("tcp", address)
-	if err != nil {
-		t.Skipf("the port was taken meanwhile: %v", err)
-	}
-	server := &http.Server{Handler: sink, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = server.Serve(receiver) }()
-	t.Cleanup(func() { _ = server.Close() })
-
-	pollUntil(t, "all spans at the receiver", 20*time.Second, func() bool { return sink.count() >= sent })
-	pollUntil(t, "the recovery line", 5*time.Second, func() bool { return strings.Contains(logs.String(), msgExportRecovered) })
-	if sink.count() != sent || dropped.String() != "" {
-		t.Errorf("received %d of %d spans; processor errors: %q", sink.count(), sent, dropped)
-	}
-	if lines := len(logRecords(t, logs.String())); lines != 2 {
-		t.Errorf("%d log lines for one outage, want 2:\n%s", lines, logs)
 	}
 }

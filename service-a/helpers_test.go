@@ -109,22 +109,40 @@ func (s *testService) clientSpans() []sdktrace.ReadOnlySpan {
 	return found
 }
 
-// logLines decodes every line written so far; a line that is not one JSON
-// object fails the test.
+// logLines decodes every line written so far.
 func (s *testService) logLines(t *testing.T) []map[string]any {
 	t.Helper()
-	var lines []map[string]any
-	for _, raw := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+	return logRecords(t, s.logs.String())
+}
+
+// logRecords decodes JSON log lines; a line that is not one JSON object
+// fails the test.
+func logRecords(t *testing.T, output string) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	for _, raw := range strings.Split(strings.TrimSpace(output), "\n") {
 		if raw == "" {
 			continue
 		}
-		var line map[string]any
-		if err := json.Unmarshal([]byte(raw), &line); err != nil {
+		var record map[string]any
+		if err := json.Unmarshal([]byte(raw), &record); err != nil {
 			t.Fatalf("log line is not a JSON object: %v\n%s", err, raw)
 		}
-		lines = append(lines, line)
+		records = append(records, record)
 	}
-	return lines
+	return records
+}
+
+// pollUntil checks condition until it holds, failing the test after deadline.
+func pollUntil(t *testing.T, what string, deadline time.Duration, condition func() bool) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for !condition() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out after %v waiting for %s", deadline, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // linesWithMessage filters logLines by message.

@@ -2,13 +2,7 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,64 +11,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// TestHostileRequestsReachTheCollector sends the requests of issue 17
-// through the router and the production export chain to a receiver that
-// decodes like the Collector: every span arrives, with U+FFFD where the
-// request had bytes that are not UTF-8, and the log stays valid UTF-8.
-func TestHostileRequestsReachTheCollector(t *testing.T) {
-	sink := &otlpSink{}
-	logs := &syncBuffer{}
-	logger := newLogger(logs, "service-a", slog.LevelInfo)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(newSpanExporter(startOTLPSink(t, sink), logger),
-		sdktrace.WithBatchTimeout(10*time.Millisecond)))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	router := newRouter(testConfig(nil, nil), logger, tp, newPropagator())
-
-	requests := []struct {
-		target, userAgent string
-		status            int
-		attribute         attribute.Key
-		want              string
-	}{
-		{"/service-a/t%c1%a5st", "curl/8", http.StatusNotFound, "url.path", "/service-a/t\uFFFDst"},
-		{"/api/process", "bad\xff\xfe", http.StatusOK, "user_agent.original", "bad\uFFFD"},
-		{"/api/%ff%fe", "curl/8", http.StatusNotFound, "url.path", "/api/\uFFFD"},
-	}
-	for _, r := range requests {
-		req := httptest.NewRequest(http.MethodGet, r.target, nil)
-		req.Header.Set("User-Agent", r.userAgent)
-		rec := httptest.NewRecorder()
-		router.ServeHTTP(rec, req)
-		if rec.Code != r.status {
-			t.Fatalf("%s answered %d, want %d", r.target, rec.Code, r.status)
-		}
-	}
-	if err := tp.ForceFlush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-
-	got := map[attribute.Key][]string{}
-	for _, spans := range sink.spans() {
-		for _, span := range spans {
-			for _, kv := range span.Attributes {
-				got[attribute.Key(kv.Key)] = append(got[attribute.Key(kv.Key)], kv.Value.GetStringValue())
-			}
-		}
-	}
-	for _, r := range requests {
-		if !slices.Contains(got[r.attribute], r.want) {
-			t.Errorf("%s: no span with %s %q; received %q", r.target, r.attribute, r.want, got[r.attribute])
-		}
-	}
-	if strings.Contains(logs.String(), msgBatchDropped) || strings.Contains(logs.String(), msgExportFailing) {
-		t.Errorf("export failed:\n%s", logs)
-	}
-	if !utf8.ValidString(logs.String()) {
-		t.Errorf("log is not valid UTF-8:\n%q", logs)
-	}
-	assertLinesMatchSchema(t, compileLogSchema(t), logs.String())
-}
 
 // TestEveryStringOfASpanIsMadeValid covers each string the OTLP encoder
 // reads, including nested attribute values.

@@ -57,6 +57,10 @@ EXPORT_TROUBLE = {"span export failing", "span export still failing", "span batc
 NORMAL = next(scenario for scenario in load_scenarios() if scenario["name"] == "parallel")
 FRESH_PARENT = b"<a fresh traceparent>"  # replaced per request, so no two cases share a trace
 VALID_PARENT = b"00-" + b"a" * 32 + b"-" + b"b" * 16 + b"-01"
+# docs/contract.md, "Nothing a request sends can make a batch unencodable":
+# the User-Agent bytes ff fe as each service's server span stores them.
+USER_AGENT_CASE = "User-Agent bad\\xff\\xfe (issue 17)"
+STORED_USER_AGENT = {"service-a": "bad\uFFFD", "service-b": "bad\u00ff\u00fe", "service-c": "bad\u00ff\u00fe"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ SINGLE_ROWS = {
     "unknown method on a path not text": Hostile(b"/api/%ff%fe", method=b"BREW"),
     "absolute-form target not text": Hostile(b"/api/%ff%fe?q=%c1%a5", absolute_form=True),
     "absolute-form target raw bytes": Hostile(b"/api/\xff\xfe", absolute_form=True),
-    "User-Agent bad\\xff\\xfe (issue 17)": Hostile(headers=(("User-Agent", b"bad\xff\xfe"),)),
+    USER_AGENT_CASE: Hostile(headers=(("User-Agent", b"bad\xff\xfe"),)),
     "conflicting traceparent not text": Hostile(headers=(("traceparent", FRESH_PARENT),
                                                          ("traceparent", b"00-\xff\xfe\xed\xa0\x80"))),
     "tracestate key not text": Hostile(headers=(("traceparent", FRESH_PARENT), ("tracestate", b"\xc1\xa5=1,k=v"))),
@@ -259,7 +263,10 @@ def test_hostile_bytes_leave_span_export_flowing(stack):
             trace_id, span_id, service = sent.hostile_span
             trace = wait_for_trace(stack.store, trace_id, has_span_id(span_id), timeout=stack.trace_timeout,
                                    describe=f"[{sent.case}] the server span of the hostile request ({sent.answer})")
-            assert trace.span(span_id).service == service, f"[{sent.case}] {trace.span(span_id).label()}"
+            span = trace.span(span_id)
+            assert span.service == service, f"[{sent.case}] {span.label()}"
+            if sent.case.startswith(USER_AGENT_CASE + " | "):
+                assert span.attributes.get("user_agent.original") == STORED_USER_AGENT[service], span.attributes
         trace = wait_for_trace(stack.store, sent.normal_trace_id, complete(hop_count(NORMAL["tree"])),
                                timeout=stack.trace_timeout,
                                describe=f"[{sent.case}] the next normal request's trace ({sent.normal_x_trace_id})")
