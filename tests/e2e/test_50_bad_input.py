@@ -113,6 +113,8 @@ ROWS = {
     "a Host with a space": Row("GET", "/api/process", 400, "bad_request", host="a b", parser_may_answer=True),
     "a Host with user info": Row("GET", "/api/process", 400, "bad_request", host="user@x",
                                  parser_may_answer=True),
+    "a Host with a slash": Row("GET", "/api/process", 400, "bad_request", host="a/b", parser_may_answer=True),
+    "a Host not ASCII": Row("GET", "/api/process", 400, "bad_request", host=b"h\xffst", parser_may_answer=True),
     "an empty Host": Row("GET", "/api/process", 200, None, host=""),
     "an IPv6 Host": Row("GET", "/api/process", 200, None, host="[::1]:9"),
     "CONNECT without Host": Row("CONNECT", "127.0.0.1:9", 501, "not_implemented", host=raw_http.NO_HOST,
