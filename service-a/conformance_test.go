@@ -160,41 +160,6 @@ func TestConformanceEndpointRejectsBadBodies(t *testing.T) {
 	}
 }
 
-// TestConformanceCarriesTraceFlags: the flags of an accepted traceparent,
-// the Level 2 random flag included, reach every outgoing call.
-func TestConformanceCarriesTraceFlags(t *testing.T) {
-	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	tests := []struct{ incoming, wantFlags string }{
-		{"00", "00"},
-		{"01", "01"},
-		{"02", "02"},
-		{"03", "03"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.incoming, func(t *testing.T) {
-			h := newHarness(t)
-			svc := newTestService(t, testConfig(nil, nil))
-			req := httptest.NewRequest(http.MethodPost, "/test", strings.NewReader(
-				fmt.Sprintf(`[{"url": "%[1]s/one", "arguments": []}, {"url": "%[1]s/two", "arguments": []}]`, h.URL)))
-			req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-"+tt.incoming)
-
-			if rec := svc.serve(req); rec.Code != 200 {
-				t.Fatalf("status %d: %s", rec.Code, rec.Body)
-			}
-			calls := h.recorded()
-			if len(calls) != 2 {
-				t.Fatalf("%d calls, want 2", len(calls))
-			}
-			for i, call := range calls {
-				if len(call.traceparent) != 1 || !strings.HasPrefix(call.traceparent[0], "00-"+traceID+"-") ||
-					!strings.HasSuffix(call.traceparent[0], "-"+tt.wantFlags) {
-					t.Errorf("call %d traceparent %q, want trace %s with flags %s", i, call.traceparent, traceID, tt.wantFlags)
-				}
-			}
-		})
-	}
-}
-
 // A call that fails (nothing listens) is logged; the endpoint still answers.
 func TestConformanceEndpointSurvivesFailedCalls(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from app import logging_config
-from tests.span_queries import only_server_span, span_hex, trace_hex
+from tests.span_queries import only_server_span, trace_hex
 
 
 def format_record(logger_name: str, level: int, message: str, **extra) -> dict:
@@ -66,33 +66,8 @@ def test_hostile_message_stays_one_line(log_validator):
     assert "\n" in record["message"]
 
 
-@pytest.mark.parametrize(("path", "headers", "status", "level", "route"), [
-    ("/api/process", {}, 200, "INFO", "/api/process"),
-    ("/api/process?fail=true", {}, 500, "ERROR", "/api/process"),
-    ("/api/auth-error", {}, 401, "WARN", "/api/auth-error"),
-    ("/no/such/thing", {}, 404, "WARN", "/no/such/thing"),
-    ("/api/process", {"X-Trace-ID": 'a"b\\c{}', "traceparent": '"},{'}, 200, "INFO", "/api/process"),
-    ("/api/process", {"X-Trace-ID": "y" * 10_000, "X-Other": "z" * 10_000}, 200, "INFO", "/api/process"),
-    ("/api/process", {"X-Hop-Count": "\"1\""}, 400, "WARN", "/api/process"),
-])
-def test_request_line(client, spans, log_lines, path, headers, status, level, route):
-    response = client.get(path, headers=headers)
-    assert response.status_code == status
-    lines = log_lines()  # every line is schema-validated by the fixture
-    [line] = [entry for entry in lines if entry["message"] == "request completed"]
-    server = only_server_span(spans)
-    assert line["level"] == level
-    assert (line["method"], line["route"], line["status"]) == ("GET", route, status)
-    assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
-    assert (line["trace_id"], line["span_id"]) == (trace_hex(server), span_hex(server))
-    assert line["x_trace_id"] == response.headers["X-Trace-ID"]
-
-
-def test_a_passing_health_check_writes_no_request_line(client, log_lines):
-    # docs/contract.md, "Logs": compose, Kubernetes and the readiness probe poll it.
-    assert client.get("/health").status_code == 200
-    assert [line for line in log_lines() if line["message"] == "request completed"] == []
-
+# The request line and the unlogged health check run against every service in
+# tests/e2e/test_84_request_log_line.py and test_85_health_not_logged.py.
 
 def test_unexpected_exception_is_logged_with_traceback(client, spans, log_lines):
     @client.application.get("/boom")

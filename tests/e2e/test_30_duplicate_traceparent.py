@@ -45,10 +45,23 @@ def fresh() -> Context:
     return Context(secrets.token_hex(16), secrets.token_hex(8))
 
 
+# How two values arrive: the shapes proxies and clients produce.
+SHAPES = {
+    "two-lines": lambda first, second: [first, second],
+    "comma-joined": lambda first, second: [f"{first},{second}"],
+    "comma and white space": lambda first, second: [f"{first} ,\t{second}"],
+    "the first again, then both in one line": lambda first, second: [first, f"{first},{second}"],
+}
+
+
 def header_lines(shape: str, values: list[str]) -> list[tuple[str, str]]:
     if shape == "two-lines":
         return [("traceparent", value) for value in values]
     return [("traceparent", ",".join(values))]
+
+
+def pair(shape: str, first: str, second: str) -> list[tuple[str, str]]:
+    return [("traceparent", line) for line in SHAPES[shape](first, second)]
 
 
 def get_process(stack, service: str, lines: list[tuple[str, str]]) -> tuple[dict, str]:
@@ -66,20 +79,20 @@ def server_span(stack, service: str, trace_id: str):
     return span
 
 
-@pytest.mark.parametrize("shape", ["two-lines", "comma-joined"])
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_identical_duplicates_keep_the_parent(stack, service, shape):
     context = fresh()
-    body, _ = get_process(stack, service, header_lines(shape, [context.header, context.header]))
+    body, _ = get_process(stack, service, pair(shape, context.header, context.header))
     assert body["otel_trace_id"] == context.trace_id
     assert server_span(stack, service, context.trace_id).parent_span_id == context.parent_id
 
 
-@pytest.mark.parametrize("shape", ["two-lines", "comma-joined"])
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("service", SERVICES)
 def test_conflicting_duplicates_start_a_new_trace(stack, service, shape):
     first, second = fresh(), fresh()
-    body, x_trace_id = get_process(stack, service, header_lines(shape, [first.header, second.header]))
+    body, x_trace_id = get_process(stack, service, pair(shape, first.header, second.header))
     new_trace_id = body["otel_trace_id"]
     assert new_trace_id not in (first.trace_id, second.trace_id), "a conflicting traceparent was followed"
 
@@ -92,6 +105,43 @@ def test_conflicting_duplicates_start_a_new_trace(stack, service, shape):
     assert root.attributes.get(REJECTED_COUNT) == 2, root.attributes
     line = warning_for(stack, service, x_trace_id, new_trace_id)
     assert (line.get("header"), line.get("rejected_count")) == ("traceparent", 2), line
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_valid_and_a_malformed_value_conflict(stack, service):
+    valid = fresh().header
+    body, x_trace_id = get_process(stack, service, pair("two-lines", valid, "not-a-traceparent"))
+
+    root = server_span(stack, service, body["otel_trace_id"])
+    assert root.parent_span_id == "" and body["otel_trace_id"] != valid.split("-")[1]
+    recorded = sorted(event.attributes.get(REJECTED_VALUE) for event in root.events_named(REJECTED_EVENT))
+    assert recorded == sorted([valid, "not-a-traceparent"]), recorded
+    assert root.attributes.get(REJECTED_COUNT) == 2, root.attributes
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_one_malformed_value_is_no_conflict(stack, service):
+    body, x_trace_id = get_process(stack, service, [("traceparent", "not-a-traceparent")])
+
+    root = server_span(stack, service, body["otel_trace_id"])
+    assert root.parent_span_id == ""
+    assert (root.events_named(REJECTED_EVENT), root.attributes.get(REJECTED_COUNT)) == ([], None), root.attributes
+    # The request's last line is written after any WARN of the same request.
+    lines = request_lines(stack, service, x_trace_id)
+    assert not [line for line in lines if line.get("message") == WARN_MESSAGE], lines
+
+
+def request_lines(stack, service: str, x_trace_id: str) -> list[dict]:
+    """Every log line of one request, once its `request completed` line is written."""
+    log = stack.log_path(service)
+
+    def completed():
+        lines = [line for line in json_lines(log) if line.get("x_trace_id") == x_trace_id]
+        if any(line.get("message") == "request completed" for line in lines):
+            return lines
+        return NotYet(f"no 'request completed' line for x_trace_id {x_trace_id} in {log}")
+
+    return poll_until(completed, timeout=10, describe="the request's log lines")
 
 
 def warning_for(stack, service: str, x_trace_id: str, trace_id: str) -> dict:
@@ -108,11 +158,12 @@ def warning_for(stack, service: str, x_trace_id: str, trace_id: str) -> dict:
     return poll_until(warned, timeout=10, describe="the rejection's WARN log line")
 
 
+@pytest.mark.parametrize("shape", ["two-lines", "comma-joined"])
 @pytest.mark.parametrize("service", SERVICES)
-def test_rejected_values_are_bounded_in_count_and_length(stack, service):
+def test_rejected_values_are_bounded_in_count_and_length(stack, service, shape):
     # 12 long conflicting values, 7 KB in all: under every server's header limit.
     sent = [f"{fresh().header}-{'x' * 540}" for _ in range(12)]
-    body, x_trace_id = get_process(stack, service, header_lines("two-lines", sent))
+    body, x_trace_id = get_process(stack, service, header_lines(shape, sent))
 
     root = server_span(stack, service, body["otel_trace_id"])
     recorded = [event.attributes.get(REJECTED_VALUE, "") for event in root.events_named(REJECTED_EVENT)]

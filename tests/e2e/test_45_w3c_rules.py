@@ -5,6 +5,7 @@ call a recording server, and read the traceparent it sent on.
 Each row is one rule of the spec (Trace Context Level 1, "traceparent header"
 and "tracestate header"): either the service continues the incoming trace, or
 the header is invalid and the service starts a new one, dropping tracestate.
+Its answer's `traceresponse` names the trace and flags it sent on.
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ RULES = {
     "wrong separator": Rule(f"00_{TRACE_ID}_{PARENT_ID}_01", continues=False),
     "not hex": Rule(f"00-{TRACE_ID[:-1]}g-{PARENT_ID}-01", continues=False),
     "empty": Rule("", continues=False),
+    # docs/contract.md, "Duplicate / conflicting traceparent": a conflict is invalid too.
+    "two different values in one line": Rule(f"00-{TRACE_ID}-{PARENT_ID}-01,00-{'1' * 32}-{'2' * 16}-01",
+                                             continues=False),
 }
 
 
 def outgoing_headers(stack, service: str, traceparent: str,
-                     tracestate_lines: tuple[str, ...] = (TRACESTATE,)) -> tuple[list[str], list[str]]:
-    """The traceparent and tracestate lines of the one call POST /test made."""
+                     tracestate_lines: tuple[str, ...] = (TRACESTATE,)) -> tuple[list[str], list[str], str]:
+    """The traceparent and tracestate lines of the one call POST /test made, and the answer's traceresponse."""
     with RecordingServer() as far_end:
         response = raw_http.send(
             stack.service_urls[service], "POST", "/test",
@@ -73,19 +77,25 @@ def outgoing_headers(stack, service: str, traceparent: str,
         calls = far_end.recorded()
     assert response.status == 200, response.body[:500]
     assert len(calls) == 1, f"{len(calls)} calls reached the recording server"
-    return calls[0].header_values("traceparent"), calls[0].header_values("tracestate")
+    return (calls[0].header_values("traceparent"), calls[0].header_values("tracestate"),
+            response.header("traceresponse") or "")
 
 
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("rule", RULES.values(), ids=RULES.keys())
 def test_incoming_traceparent_rule(stack, service, rule):
-    traceparents, tracestates = outgoing_headers(stack, service, rule.traceparent)
+    traceparents, tracestates, traceresponse = outgoing_headers(stack, service, rule.traceparent)
 
     assert len(traceparents) == 1, f"traceparent lines sent on: {traceparents}"
     match = OUTGOING.match(traceparents[0])
     assert match, f"malformed outgoing traceparent {traceparents[0]!r}"
     trace_id, parent_id, flags = match.groups()
     assert parent_id != PARENT_ID, "the service forwarded the incoming parent instead of its own span"
+    # docs/contract.md, "Sampling decision": traceresponse names the same trace
+    # with the same flags (sampled, the random flag as it arrived).
+    answered = OUTGOING.match(traceresponse)
+    assert answered and (answered[1], answered[3]) == (trace_id, flags), (
+        f"traceresponse {traceresponse!r} for an outgoing {traceparents[0]!r}")
     if rule.continues:
         assert trace_id == TRACE_ID, f"sent {rule.traceparent!r}, the service went on with {traceparents[0]!r}"
         assert (int(flags, 16) & 1 == 1) == rule.sampled, f"sampled flag of {traceparents[0]!r}"
@@ -139,6 +149,19 @@ TRACESTATE_RULES = {
     "value split by a comma": (['congo="a,b"'], []),
     "member without =": (["congo"], []),
     "one bad member spoils the list": (["congo=1,Rojo=2,sango=3"], []),
+    "only empty lines and members": (["", " , ,\t"], KEPT),
+    "32 members and empty ones": ([", ,".join(f"k{i}=v" for i in range(32))], KEPT),
+    "33 members, one a duplicate key: counted as sent": ([",".join(f"k{i}=v" for i in range(32)) + ",k0=w"], []),
+    "32 members, one a duplicate key": ([",".join(f"k{i}=v" for i in range(31)) + ",k0=w"],
+                                        [f"k{i}=v" for i in range(31)]),
+    "empty key": (["=1,bar=2"], []),
+    "tenant and vendor may start with a digit": (["1tenant@2vendor=1"], KEPT),
+    "value with a leading space": (["congo= a"], KEPT),
+    "value with a tab inside": (["congo=a\tb"], []),
+    "value with a non-ASCII character": (["congo=caf\u00e9"], []),
+    "duplicated key, same value": (["congo=1,congo=1"], ["congo=1"]),
+    "duplicated tenant@vendor key": (["t@v=1,rojo=2,t@v=3"], ["t@v=1", "rojo=2"]),
+    "a duplicate does not excuse a bad member": (["congo=1,congo=2,Rojo=3"], []),
 }
 
 
@@ -149,7 +172,7 @@ def members(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("lines, expected", TRACESTATE_RULES.values(), ids=TRACESTATE_RULES.keys())
 def test_incoming_tracestate_rule(stack, service, lines, expected):
-    traceparents, tracestates = outgoing_headers(stack, service, f"00-{TRACE_ID}-{PARENT_ID}-01", tuple(lines))
+    traceparents, tracestates, _ = outgoing_headers(stack, service, f"00-{TRACE_ID}-{PARENT_ID}-01", tuple(lines))
 
     assert len(traceparents) == 1 and traceparents[0].startswith(f"00-{TRACE_ID}-"), (
         f"the valid traceparent must be continued whatever the tracestate: {traceparents}")

@@ -35,6 +35,8 @@ HOSTILE = {
     "traceparent-unknown-version-ff": [("traceparent", f"ff-{'a' * 32}-{'b' * 16}-01")],
     "traceparent-10kb": [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01-" + "x" * TEN_KB)],
     "tracestate-10kb": [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01"), ("tracestate", "k=" + "v" * TEN_KB)],
+    "tracestate-junk": [("traceparent", f"00-{'a' * 32}-{'b' * 16}-01"), ("tracestate", '",\\,=,' * 500)],
+    "conflicting-traceparents-6kb": [("traceparent", "A" * 6144), ("traceparent", "B" * 6144)],
     "x-hop-count-10kb": [("X-Hop-Count", "9" * TEN_KB)],
     "many-headers-40kb": [(f"X-Filler-{i}", "f" * 1024) for i in range(40)],
 }

@@ -30,4 +30,4 @@ function traceparentGuard(logger) {
   };
 }
 
-module.exports = { traceparentGuard, MAX_REPORTED_VALUES, MAX_REPORTED_LENGTH };
+module.exports = { traceparentGuard };
