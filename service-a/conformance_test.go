@@ -177,35 +177,3 @@ func TestConformanceEndpointSurvivesFailedCalls(t *testing.T) {
 		t.Errorf("%d failure log lines, want 1", n)
 	}
 }
-
-// TestConformanceEndpointSwitchedOff: with CONFORMANCE_ENDPOINT=off, /test is
-// no route: every method gets exactly the answer of an unknown path, and the
-// body's URL is never called (docs/contract.md, "Environment").
-func TestConformanceEndpointSwitchedOff(t *testing.T) {
-	h := newHarness(t)
-	cfg := testConfig(nil, nil)
-	cfg.ConformanceEndpoint = false
-	svc := newTestService(t, cfg)
-	body := fmt.Sprintf(`[{"url": "%s/never", "arguments": []}]`, h.URL)
-
-	for _, method := range []string{"POST", "GET", "HEAD", "PUT", "OPTIONS"} {
-		t.Run(method, func(t *testing.T) {
-			unknown := svc.serve(httptest.NewRequest(method, "/no-such-route", strings.NewReader(body)))
-			rec := svc.serve(httptest.NewRequest(method, "/test", strings.NewReader(body)))
-
-			if rec.Code != http.StatusNotFound || rec.Code != unknown.Code {
-				t.Fatalf("status %d, want 404 as for an unknown path (%d); body %s", rec.Code, unknown.Code, rec.Body)
-			}
-			if rec.Header().Get("Allow") != "" {
-				t.Errorf("Allow %q, want none", rec.Header().Get("Allow"))
-			}
-			got, want := decodeBody(t, rec), decodeBody(t, unknown)
-			if got["error"] != "not_found" || got["error"] != want["error"] || got["message"] != want["message"] {
-				t.Errorf("body %v, want the unknown path's error and message %v", got, want)
-			}
-		})
-	}
-	if calls := h.recorded(); len(calls) != 0 {
-		t.Errorf("the body's URL was called %d times", len(calls))
-	}
-}
