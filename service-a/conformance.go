@@ -58,8 +58,7 @@ func (a *app) conformance(c *gin.Context) {
 	ctx := c.Request.Context()
 	for _, call := range calls {
 		if result := a.downstream.postJSON(ctx, call.URL, call.Arguments); !result.ok() {
-			a.logger.WarnContext(ctx, "conformance call failed", "url", loggableURL(call.URL),
-				"response_status", result.status, "reason", result.code, "error", loggableError(result.err))
+			a.logger.WarnContext(ctx, "conformance call failed", result.logAttrs(call.URL)...)
 		}
 	}
 	c.JSON(http.StatusOK, []any{})

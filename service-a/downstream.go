@@ -93,10 +93,21 @@ func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 		result.code, result.err = "invalid_response", errNotJSON
 	}
 	if !result.ok() {
-		d.logger.WarnContext(ctx, "downstream call failed", "url", loggableURL(url),
-			"response_status", result.status, "reason", result.code, "error", loggableError(result.err))
+		d.logger.WarnContext(ctx, "downstream call failed", result.logAttrs(url)...)
 	}
 	return result
+}
+
+// logAttrs are the fields of a failed call's log line, named as in every
+// service (docs/contract.md, "W3C conformance endpoint"): the URL, the code,
+// the answer's status (null when none came) and the cause.
+func (r callResult) logAttrs(url string) []any {
+	var status any
+	if r.status != 0 {
+		status = r.status
+	}
+	return []any{"url", loggableURL(url), "error", r.code, "downstream_status", status,
+		"cause", loggableError(r.err)}
 }
 
 var (

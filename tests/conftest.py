@@ -8,12 +8,21 @@ their own and run for minutes: they are collected only when `-m` names them
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 import pytest
 
 E2E_DIR = Path(__file__).parent / "e2e"
 OPT_IN_MARKERS = ("chaos", "sampling")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A kill (a cancelled CI job, `timeout`, a closed terminal) ends the run as
+    # Ctrl-C does, so the fixtures still stop the stacks they started; by default
+    # pytest would die at once and leave them running, holding their ports.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.default_int_handler)
 
 
 def named_in(expression: str, marker: str) -> bool:
