@@ -1,20 +1,17 @@
 """The W3C conformance endpoint POST /test (docs/contract.md), in each service:
 the calls are made in order, each carries exactly one traceparent (its own
 client span, the incoming trace id) and the incoming tracestate lines combined
-in order; a call that fails is logged and the next one still goes out."""
+in order; after a call that fails, the next one still goes out."""
 
 from __future__ import annotations
 
 import json
 import re
 import secrets
-import uuid
 
 import pytest
 
 from tests.support import raw_http
-from tests.support.logs import json_lines
-from tests.support.polling import NotYet, poll_until
 from tests.support.recording_server import RecordingServer
 from tests.support.store_waits import wait_for_trace
 from tests.support.trace_tree import effective_parent
@@ -77,23 +74,13 @@ def test_each_outbound_call_has_one_traceparent_and_its_own_client_span(stack, s
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_failed_call_is_logged_and_the_next_one_goes_out(stack, service):
-    x_trace_id = f"conformance-{uuid.uuid4().hex[:8]}"
+def test_a_failed_call_does_not_stop_the_next(stack, service):
+    """How the failed call is logged is test_57_outbound_bounds's row 'a refused connection is unreachable'."""
     with RecordingServer() as far_end:
         entries = [{"url": "http://127.0.0.1:9/", "arguments": []},  # nothing listens on the discard port
                    {"url": f"{far_end.url}/after", "arguments": []}]
-        response = raw_http.send(stack.service_urls[service], "POST", "/test",
-                                 [("X-Trace-ID", x_trace_id), ("Content-Type", "application/json")],
+        response = raw_http.send(stack.service_urls[service], "POST", "/test", [("Content-Type", "application/json")],
                                  body=json.dumps(entries).encode())
         calls = far_end.recorded()
     assert (response.status, response.json()) == (200, []), response.body[:300]
     assert [call.path for call in calls] == ["/after"]
-
-    def failure_line():
-        lines = [line for line in json_lines(stack.log_path(service))
-                 if line.get("x_trace_id") == x_trace_id and line.get("message") == "conformance call failed"]
-        return lines or NotYet(f"no 'conformance call failed' line with x_trace_id {x_trace_id} yet")
-
-    # The outcome's field names differ per service (service-a: reason, b and c: error).
-    [line] = poll_until(failure_line, timeout=10, describe=f"{service}'s conformance call failed line")
-    assert line["level"] == "WARN", line
