@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,7 +63,6 @@ type callResult struct {
 	status int             // HTTP status, 0 when no response arrived
 	body   json.RawMessage // the downstream's JSON body, on success
 	code   string          // "" on success, else why the call failed
-	err    error           // the underlying error, for the log
 }
 
 func (r callResult) ok() bool { return r.code == "" }
@@ -90,7 +88,7 @@ func (r callResult) MarshalJSON() ([]byte, error) {
 func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 	result := d.call(ctx, http.MethodGet, url, nil)
 	if result.ok() && !json.Valid(result.body) {
-		result.code, result.err = "invalid_response", errNotJSON
+		result.code = "invalid_response"
 	}
 	if !result.ok() {
 		d.logger.WarnContext(ctx, "downstream call failed", result.logAttrs(url)...)
@@ -98,22 +96,15 @@ func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 	return result
 }
 
-// logAttrs are the fields of a failed call's log line, named as in every
-// service (docs/contract.md, "W3C conformance endpoint"): the URL, the code,
-// the answer's status (null when none came) and the cause.
+// logAttrs are the fields of a failed call's log line, the same in every
+// service (docs/contract.md, "W3C conformance endpoint").
 func (r callResult) logAttrs(url string) []any {
 	var status any
 	if r.status != 0 {
 		status = r.status
 	}
-	return []any{"url", loggableURL(url), "error", r.code, "downstream_status", status,
-		"cause", loggableError(r.err)}
+	return []any{"url", loggableURL(url), "error", r.code, "downstream_status", status}
 }
-
-var (
-	errNotJSON  = errors.New("the answer is not one JSON value")
-	errTooLarge = fmt.Errorf("the answer is larger than %d bytes", maxResponseBytes)
-)
 
 // postJSON POSTs payload to url; the answer may be anything.
 func (d *downstreamClient) postJSON(ctx context.Context, url string, payload []byte) callResult {
@@ -129,7 +120,7 @@ func (d *downstreamClient) call(ctx context.Context, method, url string, payload
 
 	resp, err := d.send(ctx, method, url, payload)
 	if err != nil {
-		return callResult{code: transportFailure(ctx, "unreachable"), err: err}
+		return callResult{code: transportFailure(ctx, "unreachable")}
 	}
 	// Closing a body not read to its end closes the connection too.
 	defer resp.Body.Close()
@@ -138,15 +129,15 @@ func (d *downstreamClient) call(ctx context.Context, method, url string, payload
 	status := resp.StatusCode
 	switch {
 	case err != nil && ctx.Err() != nil: // the deadline passed (or the client left) mid-body
-		return callResult{status: status, code: transportFailure(ctx, "timeout"), err: err}
+		return callResult{status: status, code: transportFailure(ctx, "timeout")}
 	case len(body) > maxResponseBytes:
-		return callResult{status: status, code: "invalid_response", err: errTooLarge}
+		return callResult{status: status, code: "invalid_response"}
 	case status < 200 || status > 299:
 		// The callee's own error code, or bad_status when its body has none
 		// (an empty 503, a proxy's HTML page, a redirect).
-		return callResult{status: status, code: downstreamErrorCode(body), err: fmt.Errorf("answered %d", status)}
+		return callResult{status: status, code: downstreamErrorCode(body)}
 	case err != nil:
-		return callResult{status: status, code: "invalid_response", err: err}
+		return callResult{status: status, code: "invalid_response"}
 	}
 	return callResult{status: status, body: body}
 }
@@ -182,16 +173,6 @@ func loggableURL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
-}
-
-// loggableError drops the URL net/http writes into a failed call's error
-// (Get "http://host/path?token=...": ...), keeping what went wrong.
-func loggableError(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return fmt.Errorf("%s: %w", urlErr.Op, urlErr.Err)
-	}
-	return err
 }
 
 // transportFailure names a failure that is not an HTTP status: the per-call

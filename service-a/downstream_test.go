@@ -45,7 +45,7 @@ func TestGetJSONClassifiesAnswers(t *testing.T) {
 			got := newTestDownstreamClient().getJSON(context.Background(), server.URL)
 
 			if got.code != tt.wantCode || got.status != http.StatusOK {
-				t.Errorf("code %q status %d, want %q 200 (err %v)", got.code, got.status, tt.wantCode, got.err)
+				t.Errorf("code %q status %d, want %q 200", got.code, got.status, tt.wantCode)
 			}
 		})
 	}

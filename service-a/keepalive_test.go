@@ -105,7 +105,7 @@ func TestDownstreamClientRedials(t *testing.T) {
 	client := newTestDownstreamClient()
 	for n := 1; n <= 5; n++ {
 		if result := client.getJSON(context.Background(), server.URL); !result.ok() {
-			t.Fatalf("call %d failed: %s (%v)", n, result.code, result.err)
+			t.Fatalf("call %d failed: %s", n, result.code)
 		}
 	}
 	if got := opened.Load(); got != 3 {

@@ -1,7 +1,7 @@
 """docs/contract.md, "Outbound calls" (and the credentials rule of "Input
 rules"): one table, each row sent to every service's own POST /test, whose one
 call goes to a local target that misbehaves as the row says. A failed call is
-told by its `conformance call failed` line (`error`, `downstream_status`)."""
+told by its `conformance call failed` line (`url`, `error`, `downstream_status`)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,7 @@ def test_outbound_call_bounds(stack, service, row):
     assert received == [(path, None) for path in row.received], "what the target got (path, Authorization)"
     lines = poll_until(lambda: own_lines(log, offset, x_trace_id), timeout=10,
                        describe=f"{service}'s lines of {x_trace_id}")
-    failures = [(line.get("error"), line.get("downstream_status"))
+    failures = [(line.get("url"), line.get("error"), line.get("downstream_status"))
                 for line in lines if line.get("message") == "conformance call failed"]
-    assert failures == ([] if row.outcome is None else [row.outcome])
+    called = row.url.replace("{host}", target.host)
+    assert failures == ([] if row.outcome is None else [(called, *row.outcome)])

@@ -46,7 +46,7 @@ def post_test():
             # The suite judges the calls it receives, not our answer: keep going.
             # A log line never carries a query string (docs/contract.md, "Secrets never stored").
             _log.warning("conformance call failed", extra={
-                "target": loggable_url(call.url), "error": result.error, "downstream_status": result.status})
+                "url": loggable_url(call.url), "error": result.error, "downstream_status": result.status})
     return jsonify([])
 
 
