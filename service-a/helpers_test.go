@@ -208,10 +208,6 @@ func (b *syncBuffer) String() string {
 type fakeDownstream struct {
 	*httptest.Server
 	name string
-	// meeting, when set, holds every answer until all the calls it expects
-	// have arrived: parallel calls then overlap because they are parallel,
-	// not because a latency happened to be long enough.
-	meeting *meeting
 
 	mu       sync.Mutex
 	received []*http.Request
@@ -239,9 +235,6 @@ func (f *fakeDownstream) handle(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(body)
 	}
-	if f.meeting != nil && !f.meeting.attend(r.Context()) {
-		return // the caller gave up first: the calls did not overlap
-	}
 	delay, _ := strconv.Atoi(r.URL.Query().Get("delay_ms"))
 	select {
 	case <-time.After(fakeLatency + time.Duration(delay)*time.Millisecond):
@@ -266,36 +259,6 @@ func (f *fakeDownstream) handle(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusBadGateway, map[string]any{"error": "downstream_failed"})
 	default:
 		answer(http.StatusNotFound, map[string]any{"error": "not_found"})
-	}
-}
-
-// meeting is a barrier for the fake downstreams of one test: attend returns
-// true once `expected` requests have arrived, false if ctx ends first.
-type meeting struct {
-	arrived  chan struct{}
-	complete chan struct{}
-	once     sync.Once
-	expected int
-}
-
-func newMeeting(expected int) *meeting {
-	return &meeting{arrived: make(chan struct{}, expected), complete: make(chan struct{}), expected: expected}
-}
-
-func (m *meeting) attend(ctx context.Context) bool {
-	select {
-	case m.arrived <- struct{}{}:
-		if len(m.arrived) == m.expected {
-			m.once.Do(func() { close(m.complete) })
-		}
-	default: // more calls than expected: nothing to wait for
-		return true
-	}
-	select {
-	case <-m.complete:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

@@ -15,19 +15,18 @@ from app.simulate import BASE_LATENCY_MS, MAX_DELAY_MS, FailureMode, Simulation,
     ("0", 0),
     ("250", 250),
     ("0010", 10),
-    ("00000000000000000007", 7),
     ("99999999999999999999", MAX_DELAY_MS),
-    ("-99999999999999999999", 0),
     (str(MAX_DELAY_MS), MAX_DELAY_MS),
     (str(MAX_DELAY_MS + 1), MAX_DELAY_MS),
-    ("-5", 0),
     ("9" * 5000, MAX_DELAY_MS),  # far past int()'s digit limit: clamped, not a crash
 ])
 def test_delay_ms_is_clamped(raw, expected):
     assert parse_delay_ms(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "abc", "1.5", "1e3", " 5", "5ms", "--1", "0x10", "١٢", "+7", "-", "+-1"])
+# tests/e2e/test_50_bad_input.py sends "", "abc", a decimal, an exponent, a plus
+# sign and Arabic-Indic digits to every service; these are the other spellings.
+@pytest.mark.parametrize("raw", [" 5", "5ms", "--1", "0x10", "-", "+-1"])
 def test_delay_ms_rejects_non_integers(raw):
     with pytest.raises(InvalidParameter):
         parse_delay_ms(raw)
@@ -40,25 +39,11 @@ def test_fail_parses_booleans(raw, expected):
     assert parse_fail(raw) is expected
 
 
-@pytest.mark.parametrize("raw", ["", "maybe", "1", "0", "yes", "truee", "TRUE", "False", " true", "true "])
+# test_50 sends "", "maybe", "TRUE", "False" and " true" to every service.
+@pytest.mark.parametrize("raw", ["1", "0", "yes", "truee", "true "])
 def test_fail_rejects_anything_else(raw):
     with pytest.raises(InvalidParameter):
         parse_fail(raw)
-
-
-@pytest.mark.parametrize("query", [
-    [("fail", "true"), ("fail", "false")],
-    [("fail", "false"), ("fail", "false")],
-    [("delay_ms", "1"), ("delay_ms", "1")],
-])
-def test_a_parameter_given_twice_is_refused(query):
-    with pytest.raises(InvalidParameter, match="at most once"):
-        Simulation.from_query(MultiDict(query))
-
-
-def test_parameters_no_endpoint_reads_are_ignored():
-    query = MultiDict([("x", "1"), ("x", "2"), ("FAIL", "true"), ("delay_ms", "3")])
-    assert Simulation.from_query(query) == Simulation(delay_ms=3, fail=None)
 
 
 @pytest.mark.parametrize(("fail", "default", "chance", "expected"), [

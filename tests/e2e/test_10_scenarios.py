@@ -19,15 +19,61 @@ TRACERESPONSE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 LOG_TIMEOUT = 15.0
 
 # Body facts docs/contract.md promises beyond the common fields:
-# scenario -> {path into the body: expected value}.
+# scenario -> {path into the body: expected value}. A failed call's `error` is
+# the callee's own code (docs/contract.md, "Endpoints").
 BODY_FACTS = {
     "parallel": {("results", "service-b", "service"): "service-b", ("results", "service-c", "service"): "service-c"},
     "sequential": {("results", "service-b", "service"): "service-b", ("results", "service-c", "service"): "service-c"},
-    "failure-timeout": {("results", "service-b", "service"): "service-b", ("results", "service-c", "error"): "timeout"},
-    "failure-partial": {("degraded",): True, ("failed",): ["service-c"], ("results", "service-c", "status"): 500},
-    "failure-chain": {("failed_step",): "step-2", ("results", "step-1", "service"): "service-b"},
-    "failure-chain-step-3": {("failed_step",): "step-3", ("results", "step-2", "service"): "service-c"},
+    "hop-limit": {("error",): "downstream_failed", ("failed",): ["service-b", "service-c"],
+                  ("results", "service-b", "error"): "loop_detected", ("results", "service-b", "status"): 508,
+                  ("results", "service-c", "error"): "loop_detected", ("results", "service-c", "status"): 508},
+    "failure-timeout": {("error",): "downstream_timeout", ("failed",): ["service-c"],
+                        ("results", "service-b", "service"): "service-b",
+                        ("results", "service-c", "error"): "timeout", ("results", "service-c", "status"): None},
+    "failure-partial": {("degraded",): True, ("failed",): ["service-c"], ("results", "service-c", "status"): 500,
+                        ("results", "service-b", "service"): "service-b",
+                        ("results", "service-c", "error"): "simulated_failure"},
+    "failure-cascade": {("error",): "downstream_failed", ("results", "service-b", "error"): "downstream_failed",
+                        ("results", "service-b", "status"): 502},
+    "failure-chain": {("error",): "downstream_failed", ("failed_step",): "step-2",
+                      ("results", "step-1", "service"): "service-b",
+                      ("results", "step-2", "error"): "simulated_failure", ("results", "step-2", "status"): 500},
+    "failure-chain-step-3": {("error",): "downstream_failed", ("failed_step",): "step-3",
+                             ("results", "step-1", "service"): "service-b",
+                             ("results", "step-2", "service"): "service-c", ("results", "step-3", "status"): 500},
+    "b-error": {("error",): "simulated_error"},
+    "b-error-forced-ok": {("status",): "ok"},
+    "b-timeout": {("error",): "timeout"},
+    "b-db-error": {("error",): "database_unavailable"},
+    "b-memory-error": {("error",): "memory_limit_exceeded"},
+    "c-error": {("error",): "simulated_failure"},
+    "c-auth-error": {("error",): "unauthorized"},
+    "c-rate-limit-error": {("error",): "rate_limited"},
+    "c-dependency-error": {("error",): "dependency_unavailable"},
 }
+# Response headers docs/contract.md promises: scenario -> {header: value}.
+HEADER_FACTS = {
+    "c-auth-error": {"WWW-Authenticate": "Bearer"},
+    "c-rate-limit-error": {"Retry-After": "30"},
+}
+# error.type of the root server span of a failed scenario: each instrumentation's
+# own kind of value (docs/contract.md, "Spans"): service-a the contract's error
+# code, service-b the failure's class or a short code, service-c the status code.
+ROOT_ERROR_TYPE = {
+    "hop-limit": "downstream_failed",
+    "failure-timeout": "downstream_timeout",
+    "failure-cascade": "downstream_failed",
+    "failure-chain": "downstream_failed",
+    "failure-chain-step-3": "downstream_failed",
+    "b-error": "SimulatedFailure",
+    "b-timeout": "timeout",
+    "b-db-error": "DatabaseConnectionError",
+    "b-memory-error": "MemoryLimitExceeded",
+    "c-error": "500",
+    "c-dependency-error": "502",
+}
+# service-b's simulated database query (docs/contract.md, service-b's /api/db-error).
+DATABASE_ATTRIBUTES = {"db.system.name": "postgresql", "db.operation.name": "SELECT", "db.collection.name": "orders"}
 
 
 def dig(body, path: tuple[str, ...]):
@@ -55,6 +101,8 @@ def test_answer(run_scenario, name):
         f"traceresponse {run.response.headers.get('traceresponse')!r} does not carry {run.otel_trace_id}")
     wrong = {path: dig(body, path) for path, value in BODY_FACTS.get(name, {}).items() if dig(body, path) != value}
     assert not wrong, f"body facts differ from docs/contract.md: {wrong}; body: {body}"
+    headers = {name: run.response.headers.get(name) for name in HEADER_FACTS.get(name, {})}
+    assert headers == HEADER_FACTS.get(name, {}), f"response headers differ from docs/contract.md: {headers}"
     # Downstream bodies were answered inside the same trace and request.
     for step, result in (body.get("results") or {}).items():
         if isinstance(result, dict) and "service" in result:
@@ -78,6 +126,18 @@ def test_trace_tree(run_scenario, stack, name):
     untagged = {s.label(): s.attributes.get("app.x_trace_id") for s in trace.of_kind("SERVER")
                 if s.attributes.get("app.x_trace_id") != run.x_trace_id}
     assert not untagged, f"server spans without app.x_trace_id={run.x_trace_id!r}: {untagged}"
+    # A failed span says why (docs/contract.md, "Spans").
+    failed = [s for s in hops if s.status == "ERROR" and not s.attributes.get("error.type")]
+    assert not failed, f"ERROR spans without error.type: {[s.label() for s in failed]}"
+    [root] = [s for s in trace.of_kind("SERVER") if s.parent_span_id == ""]
+    assert root.attributes.get("error.type") == ROOT_ERROR_TYPE.get(name), (
+        f"root span error.type {root.attributes.get('error.type')!r}, want {ROOT_ERROR_TYPE.get(name)!r}")
+    for database in [s for s in hops if s.attributes.get("db.system.name")]:
+        found = {key: database.attributes.get(key) for key in DATABASE_ATTRIBUTES}
+        assert found == DATABASE_ATTRIBUTES, f"{database.label()}: {found}"
+        assert str(database.attributes.get("db.query.text", "")).startswith("SELECT "), database.attributes
+        assert database.attributes.get("server.address"), database.attributes
+        assert len(database.events_named("exception")) == 1, database.label()
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

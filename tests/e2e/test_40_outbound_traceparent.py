@@ -1,6 +1,7 @@
-"""Each service's own outbound calls carry exactly one traceparent (the W3C
-conformance endpoint POST /test, docs/contract.md): one client span per call,
-the incoming trace id, and the incoming tracestate lines combined in order."""
+"""The W3C conformance endpoint POST /test (docs/contract.md), in each service:
+the calls are made in order, each carries exactly one traceparent (its own
+client span, the incoming trace id) and the incoming tracestate lines combined
+in order; after a call that fails, the next one still goes out."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_each_outbound_call_has_one_traceparent_and_its_own_client_span(stack, s
 
     assert response.status == 200, response.body[:500]
     assert response.json() == []
-    assert sorted(call.path for call in calls) == [f"/call-{i}" for i in range(CALLS)]
+    assert [call.path for call in calls] == [f"/call-{i}" for i in range(CALLS)], "not called in order"
     client_span_ids = []
     for call in calls:
         traceparents = call.header_values("traceparent")
@@ -70,3 +71,16 @@ def test_each_outbound_call_has_one_traceparent_and_its_own_client_span(stack, s
     spans_by_id = {span.span_id: span for span in trace.spans}
     for span_id in client_span_ids:
         assert effective_parent(spans_by_id[span_id], spans_by_id) == server.span_id
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_failed_call_does_not_stop_the_next(stack, service):
+    """How the failed call is logged is test_57_outbound_bounds's row 'a refused connection is unreachable'."""
+    with RecordingServer() as far_end:
+        entries = [{"url": "http://127.0.0.1:9/", "arguments": []},  # nothing listens on the discard port
+                   {"url": f"{far_end.url}/after", "arguments": []}]
+        response = raw_http.send(stack.service_urls[service], "POST", "/test", [("Content-Type", "application/json")],
+                                 body=json.dumps(entries).encode())
+        calls = far_end.recorded()
+    assert (response.status, response.json()) == (200, []), response.body[:300]
+    assert [call.path for call in calls] == ["/after"]

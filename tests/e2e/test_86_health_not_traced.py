@@ -1,67 +1,87 @@
-"""docs/contract.md, "Logs": no /health request is traced, in any service and
-whatever its answer. The kubelet's and compose's probes poll it every few
-seconds; a trace each would flood the store and skew every count of traces.
+"""docs/contract.md, "Logs": no request for the path /health is traced, in any
+service, whatever its method, query string or answer. The kubelet's and
+compose's probes poll it every few seconds; a trace each would flood the store
+and skew every count of traces. The path is compared percent-decoded; every
+other spelling is traced as before.
 
-Each case sends the health check under a traceparent of a fresh trace, then
-a normal request under another one, on the same connection. Once the normal
-request's trace is in the store, a health check span, queued before it by
-the same exporter, would be there too."""
+Each row sends its request under a traceparent of a fresh trace, then a normal
+request under another one. Once the normal request's trace is in the store, a
+span of the first request, queued before it by the same exporter, would be there
+too."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
-import requests
 
+from tests.support import raw_http
 from tests.support.store_waits import complete, wait_for_trace
 from tools.native.stack import SERVICES
 
-REQUEST_TIMEOUT = 10.0
 INVALID_TRACE_ID = "0" * 32  # what a body says when there is no server span
 
 
 @dataclass(frozen=True)
-class Check:
-    headers: dict[str, str]
+class Row:
+    method: str
+    path: str
     status: int
+    traced: bool = False
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-CHECKS = {
-    "passing": Check({}, 200),
-    "failing": Check({"X-Hop-Count": "99"}, 508),  # over MAX_HOPS: refused, logged, still not traced
+ROWS = {
+    "passing": Row("GET", "/health", 200),
+    "failing": Row("GET", "/health", 508, headers=[("X-Hop-Count", "99")]),  # over MAX_HOPS, refused
+    "HEAD": Row("HEAD", "/health", 200),
+    "with a query": Row("GET", "/health?probe=kubelet", 200),
+    "wrong method": Row("POST", "/health", 405),
+    "percent-encoded letter": Row("GET", "/%68ealth", 404),  # decoded, it is /health
+    "trailing slash": Row("GET", "/health/", 404, traced=True),
+    "doubled slash": Row("GET", "//health", 404, traced=True),
+    "encoded question mark": Row("GET", "/health%3F", 404, traced=True),
 }
-CASES = [(service, check) for service in SERVICES for check in CHECKS]
+# service-c's instrumentation compares the URL werkzeug rebuilds, which drops
+# the leading slashes: //health is left untraced there (found moving this row
+# from the unit tests, where Flask's test client reads //health as a host).
+DRIFT = {("service-c", "doubled slash"): "werkzeug's request.url turns //health into /health"}
+CASES = [pytest.param(service, row, marks=[pytest.mark.xfail(reason=DRIFT[service, row], strict=True)]
+                      if (service, row) in DRIFT else [], id=f"{service}-{row}")
+         for service in SERVICES for row in ROWS]
 
 
-def traceparent() -> tuple[str, str]:
-    trace_id = secrets.token_hex(16)
-    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
+def traceparent() -> tuple[str, str, str]:
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    return trace_id, parent_id, f"00-{trace_id}-{parent_id}-01"
 
 
-@pytest.mark.parametrize("service, check", CASES, ids=[f"{service}-{check}" for service, check in CASES])
-def test_health_check_is_never_traced(stack, service, check):
-    base, expected = stack.service_urls[service], CHECKS[check]
-    health_trace, health_parent = traceparent()
-    normal_trace, normal_parent = traceparent()
-    with requests.Session() as session:
-        health = session.get(f"{base}/health", headers={**expected.headers, "traceparent": health_parent},
-                             timeout=REQUEST_TIMEOUT)
-        normal = session.get(f"{base}/api/process?fail=false", headers={"traceparent": normal_parent},
-                             timeout=REQUEST_TIMEOUT)
+@pytest.mark.parametrize("service, row", CASES)
+def test_health_check_is_never_traced(stack, service, row):
+    base, expected = stack.service_urls[service], ROWS[row]
+    health_trace, health_parent_id, health_parent = traceparent()
+    normal_trace, normal_parent_id, normal_parent = traceparent()
+    health = raw_http.send(base, expected.method, expected.path, [*expected.headers, ("traceparent", health_parent)])
+    assert health.status == expected.status, health.body[:500]
+    if expected.traced:
+        wait_for_trace(stack.store, health_trace, complete(1, remote_parent=health_parent_id),
+                       timeout=stack.trace_timeout, describe=f"the trace of {service}'s {expected.path}")
+        return
+    normal = raw_http.send(base, "GET", "/api/process?fail=false", [("traceparent", normal_parent)])
 
     # Other routes keep their trace context: the normal request continues its caller's trace.
-    assert normal.status_code == 200 and normal.json()["otel_trace_id"] == normal_trace, normal.text[:500]
-    wait_for_trace(stack.store, normal_trace, complete(1, remote_parent=normal_parent.split("-")[2]),
+    assert normal.status == 200 and normal.json()["otel_trace_id"] == normal_trace, normal.body[:500]
+    wait_for_trace(stack.store, normal_trace, complete(1, remote_parent=normal_parent_id),
                    timeout=stack.trace_timeout, describe=f"the trace of {service}'s /api/process")
-    assert stack.store.get_trace(health_trace) is None, f"{service} traced a {check} /health check"
+    assert stack.store.get_trace(health_trace) is None, f"{service} traced {expected.method} {expected.path}"
 
     # The answer is the same as ever, apart from what a server span would have supplied.
-    assert health.status_code == expected.status, health.text[:500]
+    assert health.header("traceresponse") is None, health.header("traceresponse")
+    if expected.method == "HEAD":
+        return
     body = health.json()
-    assert body["service"] == service and body["trace_id"] == health.headers["X-Trace-ID"], body
+    assert body["service"] == service and body["trace_id"] == health.header("X-Trace-ID"), body
     assert body["otel_trace_id"] == INVALID_TRACE_ID, f"/health answered from a server span: {body}"
-    if check == "passing":
+    if expected.status == 200:
         assert body["status"] == "ok", body
-    assert "traceresponse" not in health.headers, health.headers["traceresponse"]

@@ -12,6 +12,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
+// TestParse keeps what tests/e2e/test_50_bad_input.py cannot send to every
+// service cheaply (values clamped to 10000 would wait 10 s) and the parsed
+// values themselves; its "query parameters" rows hold the refused spellings,
+// the negative and 20-digit values and repeated parameters for all three.
 func TestParse(t *testing.T) {
 	yes, no := true, false
 	tests := []struct {
@@ -22,32 +26,13 @@ func TestParse(t *testing.T) {
 		{query: "", want: Params{}},
 		{query: "delay_ms=250", want: Params{DelayMs: 250}},
 		{query: "delay_ms=0", want: Params{}},
-		{query: "delay_ms=-5", want: Params{DelayMs: 0}},
 		{query: "delay_ms=999999", want: Params{DelayMs: MaxDelayMs}},
 		{query: "fail=true", want: Params{Fail: &yes}},
 		{query: "fail=false&delay_ms=3", want: Params{DelayMs: 3, Fail: &no}},
-		{query: "delay_ms=abc", wantErr: true},
-		{query: "delay_ms=1.5", wantErr: true},
 		{query: "delay_ms=007", want: Params{DelayMs: 7}},
-		{query: "delay_ms=00000000000000000007", want: Params{DelayMs: 7}},
 		{query: "delay_ms=99999999999999999999", want: Params{DelayMs: MaxDelayMs}},
-		{query: "delay_ms=-99999999999999999999", want: Params{DelayMs: 0}},
 		{query: "delay_ms=" + strings.Repeat("9", 400), want: Params{DelayMs: MaxDelayMs}},
-		{query: "delay_ms=", wantErr: true},
-		{query: "delay_ms", wantErr: true},
-		{query: "delay_ms=%2B5", wantErr: true},
 		{query: "delay_ms=-", wantErr: true},
-		{query: "delay_ms=1e3", wantErr: true},
-		{query: "delay_ms=%D9%A1", wantErr: true},
-		{query: "delay_ms=1&delay_ms=1", wantErr: true},
-		{query: "fail=maybe", wantErr: true},
-		{query: "fail=", wantErr: true},
-		{query: "fail=TRUE", wantErr: true},
-		{query: "fail=False", wantErr: true},
-		{query: "fail=%20true", wantErr: true},
-		{query: "fail=true&fail=false", wantErr: true},
-		{query: "fail=false&fail=false", wantErr: true},
-		{query: "x=1&x=2&FAIL=true", want: Params{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
