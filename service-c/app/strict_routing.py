@@ -17,10 +17,29 @@ raised with the other input rules, in the contract's order
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from functools import cached_property
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from werkzeug.exceptions import NotFound
+
+
+class ExactPathRequest(Request):
+    """`path` and `url` keep the path's leading slashes. Werkzeug strips them
+    (`//health` reads as `/health`), which would log `//health` under the route
+    `/health` and let the instrumentation's /health exclusion skip its trace."""
+
+    def __init__(self, environ: dict, *args, **kwargs) -> None:
+        super().__init__(environ, *args, **kwargs)
+        sent = self.environ.get("PATH_INFO", "")
+        self.path = "/" * max(1, len(sent) - len(sent.lstrip("/"))) + self.path.lstrip("/")
+
+    @cached_property
+    def url(self) -> str:
+        url = self.root_url.rstrip("/") + quote(self.path, safe="!$&'()*+,/:;=@%")
+        if not self.query_string:
+            return url
+        return url + "?" + quote(self.query_string, safe="!$&'()*+,/:;=?@%")
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +47,7 @@ def init_app(app: Flask) -> None:
     # A trailing slash is already a 404 for these rules (strict_slashes); this
     # turns `/a//b` into a 404 too instead of a redirect to `/a/b`.
     app.url_map.merge_slashes = False
+    app.request_class = ExactPathRequest
     # No CORS here: OPTIONS is not a method any route serves, so it gets the
     # same 405 as any other unserved method (Flask would answer it itself).
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False

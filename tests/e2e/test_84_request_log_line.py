@@ -20,6 +20,7 @@ ROWS = {
     "served": ("/api/process", [], 200, "INFO", "/api/process"),
     "refused input": ("/api/process?fail=yes", [], 400, "WARN", "/api/process"),
     "no route": ("/no/such/route?q=1", [], 404, "WARN", "/no/such/route"),
+    "a doubled slash is no route": ("//health", [], 404, "WARN", "//health"),
     "failed": ("/api/process?fail=true", [], 500, "ERROR", "/api/process"),
     "loop detected": ("/api/process", [("X-Hop-Count", "99")], 508, "ERROR", "/api/process"),
     "ids that try to break the line": ("/api/process", [("X-Trace-ID", 'a"b\\c{}'), ("traceparent", '"},{')],

@@ -43,13 +43,7 @@ ROWS = {
     "doubled slash": Row("GET", "//health", 404, traced=True),
     "encoded question mark": Row("GET", "/health%3F", 404, traced=True),
 }
-# service-c's instrumentation compares the URL werkzeug rebuilds, which drops
-# the leading slashes: //health is left untraced there (found moving this row
-# from the unit tests, where Flask's test client reads //health as a host).
-DRIFT = {("service-c", "doubled slash"): "werkzeug's request.url turns //health into /health"}
-CASES = [pytest.param(service, row, marks=[pytest.mark.xfail(reason=DRIFT[service, row], strict=True)]
-                      if (service, row) in DRIFT else [], id=f"{service}-{row}")
-         for service in SERVICES for row in ROWS]
+CASES = [pytest.param(service, row, id=f"{service}-{row}") for service in SERVICES for row in ROWS]
 
 
 def traceparent() -> tuple[str, str, str]:
