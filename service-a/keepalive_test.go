@@ -31,38 +31,8 @@ func startLimitedServer(t *testing.T, limit int) string {
 	return listener.Addr().String()
 }
 
-// TestConnectionClosedAfterLimit: docs/contract.md, "Keep-alive connections".
-// Requests go one after another on one raw connection; the limit-th answer
-// says "Connection: close" and the server then closes the connection.
-func TestConnectionClosedAfterLimit(t *testing.T) {
-	const limit = 3
-	conn, err := net.Dial("tcp", startLimitedServer(t, limit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	reader := bufio.NewReader(conn)
-
-	for n := 1; n <= limit; n++ {
-		if _, err := io.WriteString(conn, "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil {
-			t.Fatalf("request %d: %v", n, err)
-		}
-		resp, err := http.ReadResponse(reader, nil)
-		if err != nil {
-			t.Fatalf("request %d: %v", n, err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if last := n == limit; resp.Close != last {
-			t.Errorf("answer %d: Connection: close = %v, want %v", n, resp.Close, last)
-		}
-	}
-	if _, err := reader.ReadByte(); err != io.EOF {
-		t.Errorf("after the last answer: read returned %v, want EOF (the server closed)", err)
-	}
-}
-
+// A limit of 0 is no limit (docs/contract.md, "Environment"); the default
+// limit is tests/e2e/test_55_keep_alive.py's, on every service's own port.
 func TestNoLimitKeepsTheConnection(t *testing.T) {
 	conn, err := net.Dial("tcp", startLimitedServer(t, 0))
 	if err != nil {

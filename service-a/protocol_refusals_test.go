@@ -42,13 +42,7 @@ func TestNetHTTPRefusalsAreJSON(t *testing.T) {
 		wantStatus    int
 		wantCode      string
 	}{
-		{"a method that is no token", "G\x01T /api/process HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"},
 		{"a control byte in the target", request("/api/\x01token", ""), 400, "bad_request"},
-		{"a control byte in a header value", request("/api/process", "User-Agent: a\x01token\r\n"), 400, "bad_request"},
-		{"a header name that is no token", request("/api/process", "X\x01token: 1\r\n"), 400, "bad_request"},
-		{"a Host that names no host", "GET /api/process HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "bad_request"},
-		{"no Host", "GET /api/process HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad_request"},
-		{"a malformed Content-Length", request("/api/process", "Content-Length: token\r\n"), 400, "bad_request"},
 		{"an unknown Transfer-Encoding", request("/api/process", "Transfer-Encoding: token\r\n"), 501, "not_implemented"},
 		{"an Expect other than 100-continue", request("/api/process", "Expect: token\r\n"), 417, "expectation_failed"},
 		{"more header bytes than net/http takes", request("/api/process",

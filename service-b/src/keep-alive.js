@@ -19,7 +19,7 @@ function applyKeepAlivePolicy(server, { maxRequestsPerConnection }) {
   // the socket open for the client to close; the header set here makes Node
   // end it after that answer, as RFC 9112 (section 9.6) asks of a server.
   // maxRequestsOnConnectionReached is Node's own flag for that answer, not
-  // documented: test/keep-alive.test.js fails if a Node release drops it.
+  // documented: tests/e2e/test_55_keep_alive.py fails if a Node release drops it.
   server.prependListener('request', (_request, response) => {
     if (response.maxRequestsOnConnectionReached) {
       response.setHeader('Connection', 'close');

@@ -42,9 +42,6 @@ const request = (target, headerLines = '') => `GET ${target} HTTP/1.1\r\nHost: b
 const REFUSED = [
   ['raw bytes >= 0x80 in the path', request('/api/\xff\xfe'), 400, 'bad_request', 'HPE_INVALID_URL'],
   ['raw bytes in the query', request('/api/process?token=\xc1\xa5'), 400, 'bad_request', 'HPE_INVALID_URL'],
-  ['a method that is no token', 'G\xffT /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 400, 'bad_request', 'HPE_INVALID_METHOD'],
-  ['a control byte in a header value', request('/api/process', 'User-Agent: a\x01b\r\n'), 400, 'bad_request',
-    'HPE_INVALID_HEADER_TOKEN'],
   ['a header name that is no token', request('/api/process', 'X\xffY: 1\r\n'), 400, 'bad_request',
     'HPE_INVALID_HEADER_TOKEN'],
   ['a TLS ClientHello on the plain port', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n', 400, 'bad_request',
@@ -54,13 +51,9 @@ const REFUSED = [
   // docs/contract.md, "Input rules": methods and versions llhttp does not serve
   ['a method llhttp does not know', 'FOO /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
     'HPE_INVALID_METHOD'],
-  ['a method in lower case', 'get /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
-    'HPE_INVALID_METHOD'],
   ['a known method with more letters', 'PATCHY /api/process HTTP/1.1\r\nHost: b\r\n\r\n', 501, 'not_implemented',
     'HPE_INVALID_METHOD'],
   ['HTTP/1.2', 'GET /api/process HTTP/1.2\r\nHost: b\r\n\r\n', 505, 'http_version_not_supported',
-    'HPE_INVALID_VERSION'],
-  ['HTTP/3.0', 'GET /api/process HTTP/3.0\r\nHost: b\r\n\r\n', 505, 'http_version_not_supported',
     'HPE_INVALID_VERSION'],
   ['a version that is no version', 'GET /api/process HTTP/1.10\r\nHost: b\r\n\r\n', 400, 'bad_request',
     'HPE_INVALID_VERSION'],

@@ -6,8 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from app.errors import BadRequest, InvalidHopCount, MethodNotImplemented
-from app.protocol_rules import enforce_protocol
+from app.errors import InvalidHopCount
 from app.request_context import parse_hop_count
 from tests.span_queries import only_server_span
 
@@ -90,32 +89,6 @@ def test_the_routes_are_the_contracts(client):
     served = {(method, rule.rule) for rule in client.application.url_map.iter_rules()
               for method in rule.methods - {"HEAD"}}
     assert served == CONTRACT_ROUTES
-
-
-# One Host, required in HTTP/1.1, of the bytes Go's net/http allows (gunicorn
-# itself refuses a second Host line).
-@pytest.mark.parametrize(("protocol", "method", "host", "valid"), [
-    ("HTTP/1.1", "GET", "service-c:8083", True),
-    ("HTTP/1.1", "GET", "[::1]:8083", True),
-    ("HTTP/1.1", "GET", "", True),
-    ("HTTP/1.0", "GET", None, True),
-    ("HTTP/1.1", "GET", None, False),
-    ("HTTP/1.1", "CONNECT", None, None),  # the 501 of CONNECT, whatever its Host
-    ("HTTP/1.1", "GET", "a b", False),
-    ("HTTP/1.1", "GET", "a/b", False),
-    ("HTTP/1.1", "GET", "user@host", False),
-    ("HTTP/1.1", "GET", "h\xffst", False),
-])
-def test_host(protocol, method, host, valid):
-    environ = {"SERVER_PROTOCOL": protocol, "REQUEST_METHOD": method}
-    if host is not None:
-        environ["HTTP_HOST"] = host
-    refused = {True: None, False: BadRequest, None: MethodNotImplemented}[valid]
-    if refused is None:
-        enforce_protocol(environ)
-        return
-    with pytest.raises(refused):
-        enforce_protocol(environ)
 
 
 # X-Hop-Count as the app receives it: the server has removed the optional

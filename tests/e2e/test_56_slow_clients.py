@@ -39,6 +39,7 @@ BODY_S = 10
 CUT_SLACK_S = 2
 TRICKLE_EVERY_S = 0.5
 PIECE_BYTES = 12
+SLOW_BODY_S = HEAD_S + 1.5
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service-c" / "gunicorn.conf.py"
 THREADS = int(re.search(r"^threads = (\d+)$", GUNICORN_CONF.read_text(), re.MULTILINE).group(1))
 SLOW_CLIENTS = THREADS + 4  # of each kind, more than service-c has threads
@@ -147,17 +148,26 @@ def check_cut(client: SlowClient, within_s: float, answers: set[int | None]) -> 
     assert client.seconds_open <= within_s, f"cut after {client.seconds_open:.1f} s, want at most {within_s} s"
     assert client.status() in answers, f"answered {client.received[:300]!r}"
     if client.status() == 408:
-        assert json.loads(client.received.partition(b"\r\n\r\n")[2])["error"] == "request_timeout"
+        head, _, body = client.received.partition(b"\r\n\r\n")
+        answer = json.loads(body)
+        assert answer["error"] == "request_timeout", answer
+        assert re.search(rb"(?im)^x-trace-id: " + re.escape(answer["trace_id"].encode()) + rb"\r?$", head), head
+
+
+# How a client misses the head deadline: it trickles a head that never ends,
+# or sends nothing at all (the deadline runs from a new connection's accept).
+LATE_HEADS = {"a head still arriving": (SLOW_HEAD, None), "nothing sent": (b"", b"")}
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_head_still_arriving_after_the_head_deadline_is_cut(stack, service):
+@pytest.mark.parametrize("late", LATE_HEADS)
+def test_a_head_not_whole_at_the_head_deadline_is_cut(stack, service, late):
     url = stack.service_urls[service]
     with Trickler() as trickler:
-        client = connect_slow(url, SLOW_HEAD)
+        client = connect_slow(url, *LATE_HEADS[late])
         trickler.clients.append(client)
         poll_until(trickler.all_cut, timeout=HEAD_S + CUT_SLACK_S, interval=0.05,
-                   describe=f"{service} to cut a client whose head is still arriving after {HEAD_S} s")
+                   describe=f"{service} to cut a client whose head is not whole after {HEAD_S} s ({late})")
     # Not sooner: the client had its HEAD_S.
     assert client.seconds_open >= HEAD_S, f"cut after {client.seconds_open:.1f} s"
     check_cut(client, HEAD_S + CUT_SLACK_S, {LATE_HEAD[service]})
@@ -176,6 +186,24 @@ def test_a_head_sent_slowly_within_the_deadline_is_served(stack, service):
     assert client.status() == 200, client.received[:300]
     ticks = -(-(len(request) - PIECE_BYTES) // PIECE_BYTES)
     assert client.seconds_open >= TRICKLE_EVERY_S * (ticks - 1), "answered before the head was whole"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_body_sent_slowly_after_the_head_deadline_within_its_own_is_served(stack, service):
+    stack.require_conformance_endpoint()  # the one route that reads a body
+    url = stack.service_urls[service]
+    # The body's last piece comes about SLOW_BODY_S after the head: past the
+    # head deadline, well within the body's.
+    body = b"[" + b" " * (int(SLOW_BODY_S / TRICKLE_EVERY_S) * PIECE_BYTES - 2) + b"]"
+    head = (f"POST /test HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    with Trickler() as trickler:
+        client = connect_slow(url, head, rest=body)
+        trickler.clients.append(client)
+        poll_until(trickler.all_cut, timeout=BODY_S + CUT_SLACK_S, interval=0.05,
+                   describe=f"{service} to answer a body sent slowly, and close")
+    assert client.status() == 200, client.received[:300]
+    assert client.seconds_open > HEAD_S, f"answered after {client.seconds_open:.1f} s: the body came sooner"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -215,4 +243,6 @@ def test_slow_clients_hold_nothing_a_normal_request_needs(stack, service):
     for client in heads:
         check_cut(client, HEAD_S + CUT_SLACK_S, {LATE_HEAD[service]})
     for client in bodies:
+        # Not sooner: each had its BODY_S after its head.
+        assert client.seconds_open >= BODY_S, f"a slow body was cut after {client.seconds_open:.1f} s"
         check_cut(client, BODY_S + CUT_SLACK_S, {None, 400})
