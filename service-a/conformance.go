@@ -40,6 +40,9 @@ func (a *app) conformance(c *gin.Context) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
+		// Closing the connection: otherwise net/http would first read the unread
+		// body (to reuse the connection) and answer only when it came or timed out.
+		c.Header("Connection", "close")
 		a.reject(c, http.StatusRequestEntityTooLarge, "body_too_large",
 			fmt.Sprintf("the body must be at most %d bytes", maxConformanceBody))
 		return

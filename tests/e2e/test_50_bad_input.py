@@ -297,6 +297,7 @@ STUCK = {400, None}  # None: the connection closed without an answer
 FRAMING = {
     "a chunked body is read": (post_test(CHUNKED, chunked(b"[", b"]")), {200}),
     "a chunked body over the limit": (post_test(CHUNKED, chunked(b"[" + b" " * MAX_BODY + b"]")), {413}),
+    "content-length over the limit, no body sent": (post_test(f"Content-Length: {MAX_BODY + 1}".encode()), {413}),
     "content-length larger than the body": (post_test(b"Content-Length: 1000", b"[]"), STUCK),
     "content-length and no body sent": (post_test(b"Content-Length: 10"), STUCK),
     "chunked body that stops mid-chunk": (post_test(CHUNKED, b"10\r\n[]"), STUCK),
@@ -309,6 +310,8 @@ FRAMING = {
     "GET with a body shorter than its content-length": (
         b"GET /health HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc", {200} | STUCK),
 }
+# Refused on its Content-Length alone: no wait for a body that cannot be served.
+REFUSED_UNREAD = {"content-length over the limit, no body sent"}
 
 
 def framed_answer(url: str, request: bytes, bound: float) -> tuple[int | str | None, float]:
@@ -344,4 +347,6 @@ def test_body_framing(stack, service, case, framed_answers):
     status, took = framed_answers[(service, case)].result()
     assert took < BODY_READ_BOUND + 5 and status != "no answer", f"still waiting after {took:.1f}s"
     assert status in FRAMING[case][1], f"answered {status}"
+    if case in REFUSED_UNREAD:
+        assert took < BODY_READ_BOUND, f"answered after {took:.1f}s: it waited for the body it refuses"
     assert requests.get(f"{url}/health", timeout=5).status_code == 200

@@ -8,7 +8,7 @@
 const express = require('express');
 const { strictRouter, serve } = require('./strict-router');
 const { callJson } = require('../downstream');
-const { badRequest } = require('../http-errors');
+const { HttpError, badRequest } = require('../http-errors');
 const { bodyDeadline } = require('../middleware/body-deadline');
 
 // Each call may wait out the full downstream timeout: a bounded list keeps
@@ -16,6 +16,18 @@ const { bodyDeadline } = require('../middleware/body-deadline');
 const MAX_CALLS = 32;
 // 64 KiB (body-parser reads "kb" as 1024 bytes); larger -> 413 body_too_large.
 const MAX_BODY = '64kb';
+const MAX_BODY_BYTES = 64 * 1024;
+
+// A Content-Length over the limit is refused at once and the connection closed:
+// body-parser would first wait for the whole body (up to the body deadline)
+// only to discard it.
+function refuseDeclaredOversize(req, res, next) {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+    res.set('Connection', 'close');
+    throw new HttpError(413, 'body_too_large', 'request body is larger than 64 KiB');
+  }
+  next();
+}
 
 // An http(s) URL without credentials: fetch refuses them and requests cannot
 // encode every one, so all three services refuse such a URL
@@ -48,7 +60,7 @@ function parseCalls(body) {
 
 function conformanceRoutes(config, logger, guard) {
   const router = strictRouter();
-  serve(router, 'POST', '/test', guard, bodyDeadline(), express.json({ limit: MAX_BODY }), async (req, res) => {
+  serve(router, 'POST', '/test', guard, refuseDeclaredOversize, bodyDeadline(), express.json({ limit: MAX_BODY }), async (req, res) => {
     const calls = parseCalls(req.body);
     for (const { url, json } of calls) {
       const outcome = await callJson(url, {
