@@ -97,7 +97,7 @@ func (d *downstreamClient) getJSON(ctx context.Context, url string) callResult {
 }
 
 // logAttrs are the fields of a failed call's log line, the same in every
-// service (docs/contract.md, "W3C conformance endpoint").
+// service (docs/contract.md, "Outbound calls").
 func (r callResult) logAttrs(url string) []any {
 	var status any
 	if r.status != 0 {

@@ -45,8 +45,8 @@ function createApp({ config, logger }) {
   const guard = hopLimit(config.maxHops);
   app.use(healthRoutes(guard));
   app.use(processRoutes(guard));
-  app.use(cascadeRoutes(config, guard));
-  app.use(circularRoutes(config, guard));
+  app.use(cascadeRoutes(config, logger, guard));
+  app.use(circularRoutes(config, logger, guard));
   app.use(failureRoutes(config, guard));
   // Switched off, /test is no route at all: every method gets the 404 of an
   // unknown path.

@@ -129,13 +129,30 @@ async function callJson(url, { method = 'GET', json, xTraceId, hopCount, timeout
   }
 }
 
-/** GET `path` on another service of the demo, for the current request. */
-function callService(config, target, path, { xTraceId, hopCount }) {
-  return callJson(`${config.serviceUrls[target]}${path}`, {
-    xTraceId,
-    hopCount,
-    timeoutMs: config.downstreamTimeoutMs,
-  });
+/**
+ * GET `path` on another service of the demo, for the current request. A
+ * failure is logged here, once for every caller (docs/contract.md,
+ * "Outbound calls").
+ */
+async function callService(config, logger, target, path, { xTraceId, hopCount }) {
+  const url = `${config.serviceUrls[target]}${path}`;
+  const outcome = await callJson(url, { xTraceId, hopCount, timeoutMs: config.downstreamTimeoutMs });
+  if (!outcome.ok) {
+    logger.warn(failedCallFields(url, outcome), 'downstream call failed');
+  }
+  return outcome;
+}
+
+/** The fields of a failed call's log line, the same in every service. */
+function failedCallFields(url, outcome) {
+  return { url: loggableUrl(url), error: outcome.error, downstream_status: outcome.status };
+}
+
+// `url` without user info, query or fragment: a log line never carries a
+// query string (docs/contract.md, "Secrets never stored").
+function loggableUrl(url) {
+  const { protocol, host, pathname } = new URL(url);
+  return `${protocol}//${host}${pathname}`;
 }
 
 /** The contract's entry for one step in a fan-out's "results". */
@@ -143,4 +160,4 @@ function resultEntry(outcome) {
   return outcome.ok ? outcome.body : { error: outcome.error, status: outcome.status };
 }
 
-module.exports = { callJson, callService, resultEntry, DownstreamError, MAX_ANSWER_BYTES };
+module.exports = { callJson, callService, failedCallFields, resultEntry, DownstreamError, MAX_ANSWER_BYTES };

@@ -11,6 +11,7 @@ so callers decide what a failure means for their own answer.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -23,6 +24,8 @@ from urllib3.exceptions import LocationParseError
 from app.call_deadline import CallDeadline, DeadlineAdapter
 
 _EXTENSION_KEY = "service_c.downstream"
+
+_log = logging.getLogger(__name__)
 
 # The answer's body is streamed and dropped past this: a target of POST /test
 # must not make the worker hold more (docs/contract.md, "Outbound calls").
@@ -58,6 +61,10 @@ class CallResult:
     def ok(self) -> bool:
         return self.error is None
 
+    def log_fields(self, url: str) -> dict[str, Any]:
+        """The fields of a failed call's log line, the same in every service."""
+        return {"url": loggable_url(url), "error": self.error, "downstream_status": self.status}
+
     def as_result_entry(self) -> Any:
         """The value a fan-out endpoint puts under `results` for this call."""
         return self.body if self.ok else {"error": self.error, "status": self.status}
@@ -82,7 +89,11 @@ class DownstreamClient:
         app.extensions[_EXTENSION_KEY] = self
 
     def get(self, url: str, hop: Hop) -> CallResult:
-        return self._call("GET", url, hop)
+        """GET `url`; a failure is logged here, once for every caller (docs/contract.md, "Outbound calls")."""
+        result = self._call("GET", url, hop)
+        if not result.ok:
+            _log.warning("downstream call failed", extra=result.log_fields(url))
+        return result
 
     def post_json(self, url: str, payload: Any, hop: Hop) -> CallResult:
         return self._call("POST", url, hop, json=payload)
@@ -131,6 +142,17 @@ def _read_at_most(response: requests.Response, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def loggable_url(url: str) -> str:
+    """`url` without its query string, fragment and user info (plain string work: it cannot fail).
+
+    A log line never carries a query string (docs/contract.md, "Secrets never stored").
+    """
+    without_query = url.split("?", 1)[0].split("#", 1)[0]
+    scheme, _, rest = without_query.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def current_downstream() -> DownstreamClient:

@@ -63,7 +63,7 @@ class SimulatedFailure(ApiError):
 
 
 class DownstreamFailure(ApiError):
-    """A call to another service failed; the body says how (`results`, `dependency`)."""
+    """A call to another service failed; `results`, when given, says how."""
 
     status = 502
     code = "downstream_error"

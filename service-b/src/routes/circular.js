@@ -11,11 +11,11 @@ const ROUTES = [
   ['/api/demo/circular-b-to-c', 'service-c'],
 ];
 
-function circularRoutes(config, guard) {
+function circularRoutes(config, logger, guard) {
   const router = strictRouter();
   for (const [path, target] of ROUTES) {
     serve(router, 'GET', path, guard, async (_req, res) => {
-      await relayTo(res, config, target, '/api/process');
+      await relayTo(res, config, logger, target, '/api/process');
     });
   }
   return router;

@@ -7,7 +7,7 @@
 
 const express = require('express');
 const { strictRouter, serve } = require('./strict-router');
-const { callJson } = require('../downstream');
+const { callJson, failedCallFields } = require('../downstream');
 const { HttpError, badRequest } = require('../http-errors');
 const { bodyDeadline } = require('../middleware/body-deadline');
 
@@ -73,20 +73,12 @@ function conformanceRoutes(config, logger, guard) {
       if (!outcome.ok) {
         // The suite judges the propagated headers, not the answers; a failed
         // call is worth a line but does not fail the request.
-        logger.warn({ url: loggableUrl(url), error: outcome.error, downstream_status: outcome.status },
-          'conformance call failed');
+        logger.warn(failedCallFields(url, outcome), 'conformance call failed');
       }
     }
     res.status(200).json([]);
   });
   return router;
-}
-
-// `url` without user info, query or fragment: a log line never carries a
-// query string (docs/contract.md, "Secrets never stored").
-function loggableUrl(url) {
-  const { protocol, host, pathname } = new URL(url);
-  return `${protocol}//${host}${pathname}`;
 }
 
 module.exports = { conformanceRoutes, parseCalls };

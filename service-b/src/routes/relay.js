@@ -7,8 +7,8 @@ const { callService, resultEntry, DownstreamError } = require('../downstream');
 const { HttpError } = require('../http-errors');
 const { sendJson } = require('../respond');
 
-async function relayTo(res, config, target, path) {
-  const outcome = await callService(config, target, path, res.locals);
+async function relayTo(res, config, logger, target, path) {
+  const outcome = await callService(config, logger, target, path, res.locals);
   const results = { [target]: resultEntry(outcome) };
   if (!outcome.ok) {
     const cause = new DownstreamError(target, outcome);

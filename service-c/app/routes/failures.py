@@ -36,6 +36,6 @@ def get_dependency_error():
     url = current_settings().external_dependency_url
     result = current_downstream().get(url, current_hop())
     if not result.ok:
-        raise DependencyUnavailable(f"external dependency failed: {result.error}",
-                                    dependency={"url": url, "error": result.error, "status": result.status})
+        # The call's outcome is in its `downstream call failed` line (app/downstream.py).
+        raise DependencyUnavailable(f"external dependency failed: {result.error}")
     return json_response({"status": "ok", "dependency": {"url": url, "status": result.status}})
