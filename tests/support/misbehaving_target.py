@@ -6,7 +6,9 @@ the far end of a service's outbound call in the outbound-bounds table
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.recording_server import LocalServer
 
 MAX_ANSWER_BYTES = 1 << 20  # docs/contract.md, "Outbound calls": 1 MiB
 # How long a dripping or stalled answer goes on: far beyond any deadline, so a
@@ -34,31 +36,17 @@ ANSWERS = {
 }
 
 
-class MisbehavingTarget:
-    """Context manager: serves on 127.0.0.1 on a free port in a thread and
-    records (path, Authorization or None) of every request in arrival order."""
+class MisbehavingTarget(LocalServer):
+    """Records (path, Authorization or None) of every request in arrival order."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, str | None]] = []
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        super().__init__(self._handler_class())
 
-    @property
-    def host(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
-
-    def __enter__(self) -> "MisbehavingTarget":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *exc) -> None:
         self._stopping.set()  # ends the answers still holding a connection
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        super().__exit__(*exc)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         target = self

@@ -40,28 +40,21 @@ def answer_empty_json(_request: RecordedRequest) -> Reply:
     return Reply()
 
 
-class RecordingServer:
-    """Context manager: serves on 127.0.0.1 on a free port in a thread."""
+class LocalServer:
+    """Context manager: serves `handler` on 127.0.0.1 on a free port in a thread."""
 
-    def __init__(self, responder: Responder = answer_empty_json):
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-        self._responder = responder
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+    def __init__(self, handler: type[BaseHTTPRequestHandler]):
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
     @property
-    def url(self) -> str:
+    def host(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{host}:{port}"
 
-    def recorded(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self.requests)
-
-    def __enter__(self) -> "RecordingServer":
+    def __enter__(self):
         self._thread.start()
         return self
 
@@ -69,6 +62,24 @@ class RecordingServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class RecordingServer(LocalServer):
+    """Records every request; answers with what `responder` says."""
+
+    def __init__(self, responder: Responder = answer_empty_json):
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._responder = responder
+        super().__init__(self._handler_class())
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def recorded(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self.requests)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
